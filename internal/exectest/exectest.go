@@ -1,0 +1,137 @@
+// Package exectest runs the built kcred binary the way the kubelet does: as a
+// child process under a provider name (through a symlink), with an explicit
+// environment, the request on stdin and the response read from stdout.
+package exectest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+var (
+	buildOnce sync.Once
+	buildPath string
+	buildErr  error
+)
+
+// Binary builds ./cmd/kcred once per test process and returns its path.
+func Binary(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "kcred-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		buildPath = filepath.Join(dir, "kcred")
+		cmd := exec.Command("go", "build", "-o", buildPath, "github.com/kcred/kcred/cmd/kcred")
+		cmd.Dir = moduleRoot()
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			buildErr = errors.New("go build ./cmd/kcred: " + err.Error() + "\n" + string(out))
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return buildPath
+}
+
+// moduleRoot finds the directory of go.mod above this source file.
+func moduleRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// Link returns the path of a symlink named name, in a fresh temporary bin
+// directory, that points at the kcred binary, as a kubelet bin-dir holds it.
+func Link(t testing.TB, name string) string {
+	t.Helper()
+	bin := Binary(t)
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.Symlink(bin, path); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// Result is what one exec produced.
+type Result struct {
+	Stdout string
+	Stderr string
+	// Code is the exit code (-1 when killed).
+	Code int
+}
+
+// Run executes path with args, the environment env (nothing inherited) and
+// stdin, and waits at most 70 seconds (longer than the kubelet's one minute,
+// so a test sees a hang as a failure rather than hanging itself).
+func Run(t testing.TB, path string, args, env []string, stdin string) Result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 70*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, path, args...)
+	cmd.Env = env
+	cmd.Stdin = strings.NewReader(stdin)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	res := Result{Stdout: stdout.String(), Stderr: stderr.String()}
+	var exitErr *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &exitErr):
+		res.Code = exitErr.ExitCode()
+	default:
+		t.Fatalf("exec %s: %v", path, err)
+	}
+	return res
+}
+
+// CleanEnv returns an environment isolated from the host's cloud
+// configuration: PATH, a temporary HOME, AWS shared files pointed at
+// non-existent temporary paths, instance metadata disabled, SDK retries
+// limited, the token cache in a temporary directory. Append what a test
+// needs; a later duplicate wins.
+func CleanEnv(t testing.TB) []string {
+	t.Helper()
+	home := t.TempDir()
+	return []string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + home,
+		"AWS_CONFIG_FILE=" + filepath.Join(home, "aws-config-absent"),
+		"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(home, "aws-credentials-absent"),
+		"AWS_EC2_METADATA_DISABLED=true",
+		"AWS_MAX_ATTEMPTS=1",
+		"CLOUDSDK_CONFIG=" + filepath.Join(home, "gcloud"),
+		"OCI_CONFIG_FILE=" + filepath.Join(home, "oci-config-absent"),
+		"KCRED_CACHE_DIR=" + filepath.Join(home, "kcred-cache"),
+	}
+}
+
+// RequireIsolatedNetwork fails the test unless the process runs in a network
+// namespace whose only interface is loopback, so that a call an emulator did
+// not catch fails instead of leaving the machine. `make test` provides such a
+// namespace.
+func RequireIsolatedNetwork(t testing.TB) {
+	t.Helper()
+	ifaces, err := net.Interfaces()
+	if err != nil {
+		t.Fatalf("list network interfaces: %v", err)
+	}
+	for _, ifc := range ifaces {
+		if ifc.Flags&net.FlagLoopback == 0 {
+			t.Fatalf("network interface %s present: run tests with `make test` (a loopback-only network namespace)", ifc.Name)
+		}
+	}
+}

@@ -1,0 +1,147 @@
+// Package fakecloud holds loopback emulators of the cloud endpoints kcred
+// talks to (one per cloud, each an http.Handler), with call recording and
+// fault injection, plus a loopback HTTPS proxy with a test CA that routes real
+// host names to them. Tests and `kcred demo` use the same emulators; the node
+// binary never links this package.
+package fakecloud
+
+import (
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Call is one request an emulator received.
+type Call struct {
+	// Op names the operation, e.g. "ecr:GetAuthorizationToken".
+	Op string
+	// Host is the Host header the request carried.
+	Host string
+	// Header is a copy of the request headers.
+	Header http.Header
+	// Form holds the parsed form or selected JSON fields, for assertions.
+	Form map[string]string
+}
+
+// Recorder records calls; safe for concurrent use. Embed it in an emulator.
+type Recorder struct {
+	mu    sync.Mutex
+	calls []Call
+}
+
+// Record appends c.
+func (r *Recorder) Record(c Call) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.calls = append(r.calls, c)
+}
+
+// Calls returns a copy of the recorded calls, optionally only those whose
+// Op is one of ops.
+func (r *Recorder) Calls(ops ...string) []Call {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []Call
+	for _, c := range r.calls {
+		if len(ops) == 0 || contains(ops, c.Op) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Count returns how many calls of op (any op when empty) were recorded.
+func (r *Recorder) Count(op string) int {
+	if op == "" {
+		return len(r.Calls())
+	}
+	return len(r.Calls(op))
+}
+
+// Reset forgets all recorded calls.
+func (r *Recorder) Reset() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.calls = nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Fault is an injected failure for an operation.
+type Fault struct {
+	// Status, when non-zero, is returned instead of the normal answer.
+	Status int
+	// Body is the body sent with Status (or, with Status zero, replaces the
+	// normal body: use it for malformed answers).
+	Body string
+	// Delay is slept before answering (slow clouds).
+	Delay time.Duration
+	// Times is how many calls the fault applies to; 0 means every call.
+	Times int
+}
+
+// Faults holds injected faults per operation; safe for concurrent use.
+// Embed it in an emulator.
+type Faults struct {
+	mu     sync.Mutex
+	faults map[string]*Fault
+}
+
+// Inject makes op fail as f describes, replacing any earlier fault for op.
+func (fs *Faults) Inject(op string, f Fault) {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if fs.faults == nil {
+		fs.faults = map[string]*Fault{}
+	}
+	fs.faults[op] = &f
+}
+
+// Clear removes every injected fault.
+func (fs *Faults) Clear() {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	fs.faults = nil
+}
+
+// Apply applies the fault for op, if any: it sleeps Delay and, when the fault
+// writes an answer, writes it to w and returns true (the emulator must then
+// not answer itself).
+func (fs *Faults) Apply(op string, w http.ResponseWriter) bool {
+	fs.mu.Lock()
+	f, ok := fs.faults[op]
+	if ok && f.Times > 0 {
+		f.Times--
+		if f.Times == 0 {
+			delete(fs.faults, op)
+		}
+	}
+	var fault Fault
+	if ok {
+		fault = *f
+	}
+	fs.mu.Unlock()
+	if !ok {
+		return false
+	}
+	if fault.Delay > 0 {
+		time.Sleep(fault.Delay)
+	}
+	if fault.Status == 0 && fault.Body == "" {
+		return false
+	}
+	status := fault.Status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(fault.Body))
+	return true
+}
