@@ -7,6 +7,8 @@ package plugin
 import (
 	"context"
 	"time"
+
+	"github.com/kcred/kcred/tokencache"
 )
 
 // CacheKeyType tells the kubelet how widely it may reuse an answer.
@@ -80,4 +82,4 @@ func (f ProviderFunc) Credentials(ctx context.Context, req Request) (Answer, err
 // the kubelet is never told to cache past ExpiresAt-Margin, and the token
 // cache never serves a token that close to its expiry. It covers clock skew
 // and an image pull that starts just before expiry.
-const Margin = 5 * time.Minute
+const Margin = tokencache.Margin

@@ -1,13 +1,36 @@
 // Package tokencache is a per-node on-disk cache of cloud tokens shared by
 // every exec of every kcred role, so that a node asks its cloud once per
 // token lifetime rather than once per kubelet cache miss.
+//
+// One file per key holds one token; files are 0600 in a 0700 directory and
+// replaced atomically (rename), so a reader never sees half a file. A
+// lock file per key makes concurrent cold execs for the same key wait for one
+// fetch instead of all calling the cloud.
 package tokencache
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"time"
 )
+
+// Margin is how long before its expiry a token is treated as expired: the
+// cache never serves a token that close to its end, so the credential the
+// kubelet receives is still good for an image pull.
+const Margin = 5 * time.Minute
+
+// DefaultLockWait bounds how long an exec waits for another process that is
+// fetching the same token; after it, the exec fetches on its own rather than
+// fail the pull.
+const DefaultLockWait = 20 * time.Second
 
 // Key identifies one cached token. All three parts take part in the file
 // name (hashed), so two identities never share an entry.
@@ -22,6 +45,16 @@ type Key struct {
 	Scope string
 }
 
+// id is the key's stable hash; it names the file and is checked on read so a
+// foreign or renamed file is never served.
+func (k Key) id() string {
+	h := sha256.New()
+	for _, part := range []string{k.Role, k.Identity, k.Scope} {
+		fmt.Fprintf(h, "%d:%s;", len(part), part)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
 // Token is one cached credential.
 type Token struct {
 	Username  string    `json:"username"`
@@ -29,17 +62,190 @@ type Token struct {
 	ExpiresAt time.Time `json:"expiresAt"`
 }
 
-// Cache is the on-disk token cache. The zero value and nil are a disabled
-// cache that always fetches.
-type Cache struct {
-	dir    string
-	log    *slog.Logger
-	margin time.Duration
-	now    func() time.Time
-	wait   time.Duration
-}
-
 // Fetch obtains a fresh token from the cloud.
 type Fetch func(ctx context.Context) (Token, error)
 
-var _ = context.Background
+// Cache is the on-disk token cache. A nil *Cache is a disabled cache that
+// always fetches.
+type Cache struct {
+	dir      string
+	log      *slog.Logger
+	now      func() time.Time
+	lockWait time.Duration
+}
+
+// Open returns the cache in dir, creating the directory 0700 if needed. An
+// empty dir, or a directory that cannot be made private, yields nil (no
+// cache): the cache is an optimisation and never fails a pull.
+func Open(dir string, log *slog.Logger) *Cache {
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if dir == "" {
+		return nil
+	}
+	if err := ensurePrivateDir(dir); err != nil {
+		log.Warn("token cache disabled", "dir", dir, "err", err)
+		return nil
+	}
+	return &Cache{dir: dir, log: log, now: time.Now, lockWait: DefaultLockWait}
+}
+
+// ensurePrivateDir creates dir 0700, or tightens an existing one we own.
+func ensurePrivateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%s is not a directory", dir)
+	}
+	if fi.Mode().Perm() != 0o700 {
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return fmt.Errorf("make %s private (0700): %w", dir, err)
+		}
+	}
+	return nil
+}
+
+// Dir returns the cache directory ("" for a disabled cache).
+func (c *Cache) Dir() string {
+	if c == nil {
+		return ""
+	}
+	return c.dir
+}
+
+// Do returns the token for key: from the cache when one is stored and not
+// within Margin of expiry (hit is true), else from fetch, which is then
+// stored. Concurrent callers for one key, in any process on the node, make
+// one fetch between them. Fetch errors are returned and nothing is stored.
+func (c *Cache) Do(ctx context.Context, key Key, fetch Fetch) (tok Token, hit bool, err error) {
+	if c == nil {
+		tok, err = fetch(ctx)
+		return tok, false, err
+	}
+	id := key.id()
+	if tok, ok := c.get(id); ok {
+		c.log.Debug("token cache hit", "role", key.Role, "scope", key.Scope)
+		return tok, true, nil
+	}
+	unlock := c.lock(ctx, id)
+	defer unlock()
+	// Another process may have fetched while we waited for the lock.
+	if tok, ok := c.get(id); ok {
+		c.log.Debug("token cache hit after wait", "role", key.Role, "scope", key.Scope)
+		return tok, true, nil
+	}
+	c.log.Debug("token cache miss", "role", key.Role, "scope", key.Scope)
+	tok, err = fetch(ctx)
+	if err != nil {
+		return Token{}, false, err
+	}
+	if c.fresh(tok) {
+		if err := c.put(id, tok); err != nil {
+			c.log.Warn("token cache write failed; continuing without caching", "dir", c.dir, "err", err)
+		}
+	}
+	return tok, false, nil
+}
+
+// entry is the file format. ID repeats the key hash so a file copied or
+// renamed onto another key's name is not served for it.
+type entry struct {
+	Version int    `json:"version"`
+	ID      string `json:"id"`
+	Token   Token  `json:"token"`
+}
+
+const fileVersion = 1
+
+func (c *Cache) path(id string) string { return filepath.Join(c.dir, id+".json") }
+
+func (c *Cache) fresh(t Token) bool {
+	return !t.ExpiresAt.IsZero() && t.ExpiresAt.Sub(c.now()) > Margin
+}
+
+// get returns a stored token that is valid and fresh. Anything else (no
+// file, unreadable, corrupt, foreign, expiring) is a miss; the next put
+// replaces the file.
+func (c *Cache) get(id string) (Token, bool) {
+	f, err := os.Open(c.path(id))
+	if err != nil {
+		return Token{}, false
+	}
+	defer f.Close()
+	var e entry
+	if err := json.NewDecoder(io.LimitReader(f, 1<<20)).Decode(&e); err != nil {
+		c.log.Debug("token cache entry unreadable; treating as a miss", "file", f.Name(), "err", err)
+		return Token{}, false
+	}
+	if e.Version != fileVersion || e.ID != id || e.Token.Password == "" || !c.fresh(e.Token) {
+		return Token{}, false
+	}
+	return e.Token, true
+}
+
+// put writes the entry to a temporary file in the cache directory and renames
+// it into place, so readers see the old file or the new one, never a mix.
+func (c *Cache) put(id string, t Token) error {
+	data, err := json.Marshal(entry{Version: fileVersion, ID: id, Token: t})
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(c.dir, ".tmp-"+id+"-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // no-op after a successful rename
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), c.path(id))
+}
+
+// lock takes the per-key lock file, waiting at most lockWait (or until ctx
+// ends). It always returns an unlock function; when the lock could not be had
+// the caller proceeds without it.
+func (c *Cache) lock(ctx context.Context, id string) (unlock func()) {
+	f, err := os.OpenFile(filepath.Join(c.dir, id+".lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		c.log.Debug("token cache lock unavailable; fetching without it", "err", err)
+		return func() {}
+	}
+	deadline := c.now().Add(c.lockWait)
+	sleep := 2 * time.Millisecond
+	for {
+		err := tryLock(f)
+		if err == nil {
+			return func() { _ = unlockFile(f); f.Close() }
+		}
+		if !errors.Is(err, errWouldBlock) || c.now().After(deadline) || ctx.Err() != nil {
+			c.log.Debug("token cache lock not acquired; fetching without it", "err", err)
+			f.Close()
+			return func() {}
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(sleep):
+		}
+		if sleep < 50*time.Millisecond {
+			sleep *= 2
+		}
+	}
+}

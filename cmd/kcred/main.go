@@ -1,0 +1,122 @@
+// Command kcred is one binary that serves as every kubelet exec credential
+// provider, chosen by the name it is invoked as (link it into the kubelet's
+// --image-credential-provider-bin-dir under each provider name), plus tools
+// for operators. Run `kcred --help`.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/kcred/kcred/plugin"
+)
+
+func main() {
+	os.Exit(run(os.Args, os.Stdin, os.Stdout, os.Stderr))
+}
+
+// run dispatches on the invoked name: a provider name runs that role; kcred
+// (or any unknown name) is the tool with subcommands.
+func run(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	name := invokedName(argv[0])
+	if role, ok := findRole(name); ok {
+		return plugin.Main(role, plugin.Version(), argv[1:], stdin, stdout, stderr)
+	}
+	if name != "kcred" {
+		fmt.Fprintf(stderr, "kcred: invoked as %q, which is not a provider name; known: %s (or run it as kcred)\n", name, strings.Join(roleNames(), ", "))
+		return 2
+	}
+	args := argv[1:]
+	if len(args) == 0 {
+		usage(stderr)
+		return 2
+	}
+	switch args[0] {
+	case "plugin":
+		if len(args) < 2 {
+			fmt.Fprintf(stderr, "kcred plugin: name a role: %s\n", strings.Join(roleNames(), ", "))
+			return 2
+		}
+		role, ok := findRole(args[1])
+		if !ok {
+			fmt.Fprintf(stderr, "kcred plugin: unknown role %q; known: %s\n", args[1], strings.Join(roleNames(), ", "))
+			return 2
+		}
+		return plugin.Main(role, plugin.Version(), args[2:], stdin, stdout, stderr)
+	case "match":
+		return runMatch(args[1:], stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintf(stdout, "kcred %s\n", plugin.Version())
+		return 0
+	case "help", "-h", "--help", "-help":
+		usage(stdout)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "kcred: unknown command %q (see kcred --help)\n", args[0])
+		return 2
+	}
+}
+
+// invokedName is the basename the binary was run as, without .exe, so the
+// same file works as a symlink, a hard link or a copy on Linux and Windows.
+func invokedName(arg0 string) string {
+	base := filepath.Base(strings.ReplaceAll(arg0, `\`, "/"))
+	return strings.TrimSuffix(base, ".exe")
+}
+
+func findRole(name string) (plugin.Role, bool) {
+	for _, r := range roles {
+		if r.Name == name {
+			return r, true
+		}
+		for _, a := range r.Aliases {
+			if a == name {
+				return r, true
+			}
+		}
+	}
+	return plugin.Role{}, false
+}
+
+func roleNames() []string {
+	var out []string
+	for _, r := range roles {
+		out = append(out, r.Name)
+		out = append(out, r.Aliases...)
+	}
+	sort.Strings(out)
+	if len(out) == 0 {
+		return []string{"(none built)"}
+	}
+	return out
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `kcred: one binary for every kubelet exec credential provider.
+
+As a provider, kcred takes its role from the name it is invoked as. Link it into
+the kubelet's --image-credential-provider-bin-dir under each provider name:
+`)
+	for _, r := range roles {
+		alias := ""
+		if len(r.Aliases) > 0 {
+			alias = " (alias " + strings.Join(r.Aliases, ", ") + ")"
+		}
+		fmt.Fprintf(w, "  %-26s %s%s\n", r.Name, r.Summary, alias)
+	}
+	fmt.Fprint(w, `
+Usage:
+  kcred plugin ROLE [ARGS...]   run as the provider ROLE, as if invoked under that name
+  kcred match [--raw] PATTERN IMAGE...
+                                show whether the kubelet would match IMAGE against a
+                                matchImages PATTERN (or, with --raw, an auth key), and why not
+  kcred version                 print the version
+  kcred help                    this text
+
+Each provider also takes --help.
+`)
+}

@@ -1,0 +1,9 @@
+package main
+
+import (
+	"github.com/kcred/kcred/plugin"
+)
+
+// roles is the one place a provider is registered: each entry is selected by
+// its name or an alias, as the binary's invoked name or `kcred plugin NAME`.
+var roles = []plugin.Role{}

@@ -1,0 +1,90 @@
+package plugin
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/distribution/reference"
+	"k8s.io/apimachinery/pkg/apis/meta/v1"
+	credv1 "k8s.io/kubelet/pkg/apis/credentialprovider/v1"
+	credv1alpha1 "k8s.io/kubelet/pkg/apis/credentialprovider/v1alpha1"
+	credv1beta1 "k8s.io/kubelet/pkg/apis/credentialprovider/v1beta1"
+)
+
+// The request apiVersions the kubelet speaks.
+const (
+	APIVersionV1       = "credentialprovider.kubelet.k8s.io/v1"
+	APIVersionV1beta1  = "credentialprovider.kubelet.k8s.io/v1beta1"
+	APIVersionV1alpha1 = "credentialprovider.kubelet.k8s.io/v1alpha1"
+)
+
+// MaxRequestSize bounds what is read from stdin. A real request is an image
+// name plus, in service-account mode, a token and a few annotations: a few
+// KiB. The bound keeps a runaway writer from exhausting memory.
+const MaxRequestSize = 1 << 20
+
+// ReadRequest reads and decodes one CredentialProviderRequest of any
+// apiVersion the kubelet speaks. Unknown fields are ignored, because the
+// kubelet adds request fields over time.
+func ReadRequest(r io.Reader) (Request, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxRequestSize+1))
+	if err != nil {
+		return Request{}, fmt.Errorf("read request from stdin: %w", err)
+	}
+	if len(data) > MaxRequestSize {
+		return Request{}, fmt.Errorf("read request from stdin: larger than %d bytes (the kubelet sends a small JSON CredentialProviderRequest)", MaxRequestSize)
+	}
+	return DecodeRequest(data)
+}
+
+// DecodeRequest decodes one CredentialProviderRequest from data.
+func DecodeRequest(data []byte) (Request, error) {
+	if len(strings.TrimSpace(string(data))) == 0 {
+		return Request{}, errors.New("decode request: stdin is empty (run by the kubelet, which writes a CredentialProviderRequest; for a manual test pipe one in)")
+	}
+	var tm v1.TypeMeta
+	if err := json.Unmarshal(data, &tm); err != nil {
+		return Request{}, fmt.Errorf("decode request: not a JSON object: %s (the kubelet sends one JSON CredentialProviderRequest)", oneLine(err.Error()))
+	}
+	if tm.Kind != "CredentialProviderRequest" {
+		return Request{}, fmt.Errorf("decode request: kind is %q, want \"CredentialProviderRequest\"", tm.Kind)
+	}
+	req := Request{APIVersion: tm.APIVersion}
+	var err error
+	switch tm.APIVersion {
+	case APIVersionV1:
+		var in credv1.CredentialProviderRequest
+		err = json.Unmarshal(data, &in)
+		req.Image, req.ServiceAccountToken, req.ServiceAccountAnnotations = in.Image, in.ServiceAccountToken, in.ServiceAccountAnnotations
+	case APIVersionV1beta1:
+		var in credv1beta1.CredentialProviderRequest
+		err = json.Unmarshal(data, &in)
+		req.Image = in.Image
+	case APIVersionV1alpha1:
+		var in credv1alpha1.CredentialProviderRequest
+		err = json.Unmarshal(data, &in)
+		req.Image = in.Image
+	default:
+		return Request{}, fmt.Errorf("decode request: unsupported apiVersion %q (supported: %s, %s, %s)", tm.APIVersion, APIVersionV1, APIVersionV1beta1, APIVersionV1alpha1)
+	}
+	if err != nil {
+		return Request{}, fmt.Errorf("decode request: %s", oneLine(err.Error()))
+	}
+	if req.Image == "" {
+		return Request{}, errors.New("decode request: image is missing or empty")
+	}
+	named, err := reference.ParseNormalizedNamed(req.Image)
+	if err != nil {
+		return Request{}, fmt.Errorf("decode request: image %q is invalid: %v", req.Image, err)
+	}
+	req.Registry = reference.Domain(named)
+	return req, nil
+}
+
+// oneLine folds a message onto one line, for stderr.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}

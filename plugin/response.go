@@ -1,0 +1,98 @@
+package plugin
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	credv1 "k8s.io/kubelet/pkg/apis/credentialprovider/v1"
+	credv1alpha1 "k8s.io/kubelet/pkg/apis/credentialprovider/v1alpha1"
+	credv1beta1 "k8s.io/kubelet/pkg/apis/credentialprovider/v1beta1"
+)
+
+// CacheDuration is how long the kubelet may cache a credential that expires
+// at expiresAt: up to Margin before expiry, never negative, whole seconds.
+// ok is false when expiresAt is zero (unknown): then no cacheDuration is sent
+// and the kubelet applies its defaultCacheDuration.
+func CacheDuration(expiresAt, now time.Time) (d time.Duration, ok bool) {
+	if expiresAt.IsZero() {
+		return 0, false
+	}
+	d = expiresAt.Sub(now) - Margin
+	if d < 0 {
+		d = 0
+	}
+	return d.Truncate(time.Second), true
+}
+
+// checkAnswer enforces what every provider's answer must satisfy.
+func checkAnswer(a Answer) (CacheKeyType, error) {
+	kt := a.CacheKeyType
+	if kt == "" {
+		kt = CacheKeyRegistry
+	}
+	switch kt {
+	case CacheKeyImage, CacheKeyRegistry, CacheKeyGlobal:
+	default:
+		return "", fmt.Errorf("internal error: provider returned cache key type %q (want Image, Registry or Global)", kt)
+	}
+	for k := range a.Auth {
+		if k == "" {
+			return "", errors.New("internal error: provider returned a credential with an empty registry key")
+		}
+	}
+	return kt, nil
+}
+
+// EncodeResponse encodes the answer as a CredentialProviderResponse in the
+// request's apiVersion: one compact JSON object and a newline.
+func EncodeResponse(req Request, a Answer, now time.Time) ([]byte, error) {
+	kt, err := checkAnswer(a)
+	if err != nil {
+		return nil, err
+	}
+	var dur *metav1.Duration
+	if d, ok := CacheDuration(a.ExpiresAt, now); ok {
+		dur = &metav1.Duration{Duration: d}
+	}
+	tm := metav1.TypeMeta{Kind: "CredentialProviderResponse", APIVersion: req.APIVersion}
+	var out any
+	switch req.APIVersion {
+	case APIVersionV1:
+		r := credv1.CredentialProviderResponse{TypeMeta: tm, CacheKeyType: credv1.PluginCacheKeyType(kt), CacheDuration: dur}
+		if len(a.Auth) > 0 {
+			r.Auth = map[string]credv1.AuthConfig{}
+			for k, v := range a.Auth {
+				r.Auth[k] = credv1.AuthConfig{Username: v.Username, Password: v.Password}
+			}
+		}
+		out = r
+	case APIVersionV1beta1:
+		r := credv1beta1.CredentialProviderResponse{TypeMeta: tm, CacheKeyType: credv1beta1.PluginCacheKeyType(kt), CacheDuration: dur}
+		if len(a.Auth) > 0 {
+			r.Auth = map[string]credv1beta1.AuthConfig{}
+			for k, v := range a.Auth {
+				r.Auth[k] = credv1beta1.AuthConfig{Username: v.Username, Password: v.Password}
+			}
+		}
+		out = r
+	case APIVersionV1alpha1:
+		r := credv1alpha1.CredentialProviderResponse{TypeMeta: tm, CacheKeyType: credv1alpha1.PluginCacheKeyType(kt), CacheDuration: dur}
+		if len(a.Auth) > 0 {
+			r.Auth = map[string]credv1alpha1.AuthConfig{}
+			for k, v := range a.Auth {
+				r.Auth[k] = credv1alpha1.AuthConfig{Username: v.Username, Password: v.Password}
+			}
+		}
+		out = r
+	default:
+		return nil, fmt.Errorf("internal error: encode response: unsupported apiVersion %q", req.APIVersion)
+	}
+	data, err := json.Marshal(out)
+	if err != nil {
+		return nil, fmt.Errorf("encode response: %w", err)
+	}
+	return append(data, '\n'), nil
+}

@@ -1,0 +1,143 @@
+package plugin
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/kcred/kcred/tokencache"
+)
+
+// Deadline bounds one exec. The kubelet kills a plugin after one minute with
+// no message of its own; stopping first lets kcred say what it was waiting for.
+const Deadline = 50 * time.Second
+
+// Main runs role as a kubelet exec credential provider. args are the
+// command-line arguments after the program name. It returns the process exit
+// code: 0 with the response on stdout, or 1 with one line on stderr and
+// nothing on stdout.
+func Main(role Role, version string, args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
+	fail := func(err error) int {
+		fmt.Fprintf(stderr, "%s: %s\n", role.Name, oneLine(err.Error()))
+		return 1
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			code = fail(fmt.Errorf("internal error (please report it): %v", r))
+		}
+	}()
+
+	var opts options
+	fs := flag.NewFlagSet(role.Name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	opts.register(fs)
+	build := role.Setup(fs)
+	positional, err := parseInterspersed(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		usage(stdout, role, fs)
+		return 0
+	}
+	if err != nil {
+		return fail(fmt.Errorf("parse arguments: %v (see %s --help)", err, role.Name))
+	}
+	if opts.showVersion {
+		fmt.Fprintf(stdout, "%s (kcred) %s\n", role.Name, version)
+		return 0
+	}
+
+	log := NewLogger(stderr, opts.verbosity).With("role", role.Name)
+	cache := openCache(opts.resolvedCacheDir(), log)
+	provider, err := build(Env{Role: role.Name, Cache: cache, Log: log}, positional)
+	if err != nil {
+		return fail(err)
+	}
+
+	req, err := ReadRequest(stdin)
+	if err != nil {
+		return fail(err)
+	}
+	log.Info("credentials requested", "image", req.Image, "apiVersion", req.APIVersion, "serviceAccountMode", req.ServiceAccountToken != "")
+
+	ctx, cancel := context.WithTimeout(context.Background(), Deadline)
+	defer cancel()
+	ans, err := provider.Credentials(ctx, req)
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
+			err = fmt.Errorf("%w (gave up after %s, before the kubelet's 1-minute kill; check that the cloud endpoints are reachable from the node)", err, Deadline)
+		}
+		return fail(err)
+	}
+	out, err := EncodeResponse(req, ans, time.Now())
+	if err != nil {
+		return fail(err)
+	}
+	log.Info("credentials returned", "image", req.Image, "registries", sortedKeys(ans.Auth), "expiresAt", ans.ExpiresAt)
+	if _, err := stdout.Write(out); err != nil {
+		return fail(fmt.Errorf("write response to stdout: %w", err))
+	}
+	return 0
+}
+
+// openCache opens the token cache, or runs without one: an unusable cache
+// directory must never fail a pull.
+func openCache(dir string, log *slog.Logger) *tokencache.Cache {
+	if dir == "" {
+		log.Debug("token cache off")
+		return nil
+	}
+	return tokencache.Open(dir, log)
+}
+
+// NewLogger returns a logger writing text to w at the given klog-style
+// verbosity: 0 warnings and errors, 1-3 info, 4 and above debug.
+func NewLogger(w io.Writer, verbosity int) *slog.Logger {
+	level := slog.LevelWarn
+	switch {
+	case verbosity >= 4:
+		level = slog.LevelDebug
+	case verbosity >= 1:
+		level = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+
+func usage(w io.Writer, role Role, fs *flag.FlagSet) {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "%s: %s\n\n", role.Name, role.Summary)
+	fmt.Fprintf(&b, "A kubelet exec credential provider: reads a CredentialProviderRequest (JSON, any of\n%s, %s, %s)\non stdin and writes a CredentialProviderResponse in the same apiVersion on stdout.\n\nFlags:\n", APIVersionV1, APIVersionV1beta1, APIVersionV1alpha1)
+	fs.VisitAll(func(f *flag.Flag) {
+		if klogCompat[f.Name] {
+			return
+		}
+		fmt.Fprintf(&b, "  --%s\n      %s\n", f.Name, f.Usage)
+	})
+	fmt.Fprintf(&b, "\nAlso accepted and ignored, for klog compatibility: --%s.\n", strings.Join(sortedKeys(klogCompat), ", --"))
+	_, _ = w.Write(b.Bytes())
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Version returns the module version the binary was built from, or "devel".
+func Version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "devel"
+}
+
