@@ -109,7 +109,6 @@ func NewLogger(w io.Writer, verbosity int) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
 }
 
-
 func usage(w io.Writer, role Role, fs *flag.FlagSet) {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "%s: %s\n\n", role.Name, role.Summary)
@@ -140,4 +139,3 @@ func Version() string {
 	}
 	return "devel"
 }
-
