@@ -1,0 +1,249 @@
+package tokencache
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+var t0 = time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+
+func newCache(t *testing.T) *Cache {
+	t.Helper()
+	c := Open(filepath.Join(t.TempDir(), "cache"), nil)
+	if c == nil {
+		t.Fatal("Open returned a disabled cache")
+	}
+	c.now = func() time.Time { return t0 }
+	return c
+}
+
+func fetcher(calls *atomic.Int32, tok Token) Fetch {
+	return func(context.Context) (Token, error) {
+		calls.Add(1)
+		return tok, nil
+	}
+}
+
+func TestDoCachesUntilMargin(t *testing.T) {
+	key := Key{Role: "r", Identity: "id", Scope: "reg"}
+	tests := []struct {
+		name      string
+		expiresIn time.Duration
+		wantHit   bool
+	}{
+		{"long-lived token is served from cache", 12 * time.Hour, true},
+		{"token just outside the margin is served", Margin + time.Second, true},
+		{"token inside the margin is refetched", Margin - time.Second, false},
+		{"token at the margin is refetched", Margin, false},
+		{"expired token is refetched", -time.Hour, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newCache(t)
+			var calls atomic.Int32
+			tok := Token{Username: "u", Password: "p", ExpiresAt: t0.Add(tt.expiresIn)}
+			if _, hit, err := c.Do(context.Background(), key, fetcher(&calls, tok)); err != nil || hit {
+				t.Fatalf("first Do: hit=%v err=%v, want a miss", hit, err)
+			}
+			got, hit, err := c.Do(context.Background(), key, fetcher(&calls, tok))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if hit != tt.wantHit {
+				t.Errorf("second Do hit = %v, want %v", hit, tt.wantHit)
+			}
+			if got != tok {
+				t.Errorf("second Do = %+v, want %+v", got, tok)
+			}
+			want := int32(2)
+			if tt.wantHit {
+				want = 1
+			}
+			if calls.Load() != want {
+				t.Errorf("fetches = %d, want %d", calls.Load(), want)
+			}
+		})
+	}
+}
+
+func TestNearExpiryTokenIsRefreshed(t *testing.T) {
+	c := newCache(t)
+	key := Key{Role: "r", Identity: "id", Scope: "reg"}
+	var calls atomic.Int32
+	old := Token{Username: "u", Password: "old", ExpiresAt: t0.Add(time.Hour)}
+	if _, _, err := c.Do(context.Background(), key, fetcher(&calls, old)); err != nil {
+		t.Fatal(err)
+	}
+	c.now = func() time.Time { return t0.Add(time.Hour - Margin + time.Second) }
+	fresh := Token{Username: "u", Password: "new", ExpiresAt: t0.Add(13 * time.Hour)}
+	got, hit, err := c.Do(context.Background(), key, fetcher(&calls, fresh))
+	if err != nil || hit || got.Password != "new" {
+		t.Fatalf("Do near expiry = %+v hit=%v err=%v, want the refreshed token", got, hit, err)
+	}
+}
+
+func TestKeysAreIsolated(t *testing.T) {
+	c := newCache(t)
+	exp := t0.Add(time.Hour)
+	keys := []Key{
+		{Role: "ecr", Identity: "node", Scope: "eu-west-1"},
+		{Role: "ecr", Identity: "sa:abc", Scope: "eu-west-1"},
+		{Role: "ecr", Identity: "node", Scope: "us-east-1"},
+		{Role: "acr", Identity: "node", Scope: "eu-west-1"},
+		// Length-prefixing keeps part boundaries: these two must differ.
+		{Role: "a", Identity: "b;c", Scope: ""},
+		{Role: "a", Identity: "b", Scope: "c"},
+	}
+	for i, k := range keys {
+		var calls atomic.Int32
+		want := Token{Username: "u", Password: k.Role + "|" + k.Identity + "|" + k.Scope, ExpiresAt: exp}
+		got, hit, err := c.Do(context.Background(), k, fetcher(&calls, want))
+		if err != nil || hit || got != want {
+			t.Fatalf("key %d %+v: got %+v hit=%v err=%v, want a miss returning its own token", i, k, got, hit, err)
+		}
+	}
+}
+
+func TestCorruptForeignAndTruncatedFilesAreReplaced(t *testing.T) {
+	key := Key{Role: "r", Identity: "id", Scope: "reg"}
+	other := Key{Role: "r", Identity: "other", Scope: "reg"}
+	tests := []struct {
+		name    string
+		content func(c *Cache) []byte
+	}{
+		{"garbage", func(*Cache) []byte { return []byte("\x00\x01not json") }},
+		{"truncated", func(*Cache) []byte { return []byte(`{"version":1,"id":"`) }},
+		{"empty", func(*Cache) []byte { return nil }},
+		{"wrong version", func(*Cache) []byte {
+			return []byte(`{"version":99,"id":"` + key.id() + `","token":{"username":"u","password":"p","expiresAt":"2030-01-01T00:00:00Z"}}`)
+		}},
+		{"another key's file", func(*Cache) []byte {
+			return []byte(`{"version":1,"id":"` + other.id() + `","token":{"username":"u","password":"stolen","expiresAt":"2030-01-01T00:00:00Z"}}`)
+		}},
+		{"no password", func(*Cache) []byte {
+			return []byte(`{"version":1,"id":"` + key.id() + `","token":{"username":"u","expiresAt":"2030-01-01T00:00:00Z"}}`)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newCache(t)
+			if err := os.WriteFile(c.path(key.id()), tt.content(c), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			var calls atomic.Int32
+			want := Token{Username: "u", Password: "fresh", ExpiresAt: t0.Add(time.Hour)}
+			got, hit, err := c.Do(context.Background(), key, fetcher(&calls, want))
+			if err != nil || hit || got != want {
+				t.Fatalf("Do = %+v hit=%v err=%v, want a miss and the fetched token", got, hit, err)
+			}
+			if got, hit, _ := c.Do(context.Background(), key, fetcher(&calls, Token{})); !hit || got != want {
+				t.Fatalf("after replacement Do = %+v hit=%v, want a hit with the fetched token", got, hit)
+			}
+		})
+	}
+}
+
+func TestFetchErrorIsNotCached(t *testing.T) {
+	c := newCache(t)
+	key := Key{Role: "r", Identity: "id", Scope: "reg"}
+	boom := errors.New("cloud down")
+	if _, _, err := c.Do(context.Background(), key, func(context.Context) (Token, error) { return Token{}, boom }); !errors.Is(err, boom) {
+		t.Fatalf("Do err = %v, want %v", err, boom)
+	}
+	var calls atomic.Int32
+	if _, hit, err := c.Do(context.Background(), key, fetcher(&calls, Token{Password: "p", ExpiresAt: t0.Add(time.Hour)})); err != nil || hit || calls.Load() != 1 {
+		t.Fatalf("Do after error: hit=%v err=%v fetches=%d, want a fresh fetch", hit, err, calls.Load())
+	}
+}
+
+func TestFilePermissions(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "cache")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c := Open(dir, nil)
+	key := Key{Role: "r", Identity: "id", Scope: "reg"}
+	if _, _, err := c.Do(context.Background(), key, func(context.Context) (Token, error) {
+		return Token{Password: "p", ExpiresAt: time.Now().Add(time.Hour)}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(dir)
+	if err != nil || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("cache dir mode = %v (err %v), want 0700", fi.Mode().Perm(), err)
+	}
+	fi, err = os.Stat(c.path(key.id()))
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("cache file mode = %v (err %v), want 0600", fi.Mode().Perm(), err)
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if filepath.Ext(e.Name()) != ".json" && filepath.Ext(e.Name()) != ".lock" {
+			t.Errorf("leftover file %s in cache dir", e.Name())
+		}
+	}
+}
+
+func TestUnusableDirectoryMeansNoCache(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "not-a-dir")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, dir := range []string{"", file, filepath.Join(file, "sub")} {
+		c := Open(dir, nil)
+		if c != nil {
+			t.Errorf("Open(%q) = enabled cache, want nil", dir)
+		}
+		var calls atomic.Int32
+		if _, hit, err := c.Do(context.Background(), Key{}, fetcher(&calls, Token{Password: "p"})); err != nil || hit || calls.Load() != 1 {
+			t.Errorf("disabled Do: hit=%v err=%v fetches=%d, want a plain fetch", hit, err, calls.Load())
+		}
+	}
+}
+
+func TestConcurrentColdCallsFetchOnce(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "cache")
+	key := Key{Role: "r", Identity: "id", Scope: "reg"}
+	var calls atomic.Int32
+	fetch := func(context.Context) (Token, error) {
+		calls.Add(1)
+		time.Sleep(50 * time.Millisecond) // hold the lock while others arrive
+		return Token{Username: "u", Password: "p", ExpiresAt: time.Now().Add(time.Hour)}, nil
+	}
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// A Cache per goroutine: separate lock-file descriptors, as in
+			// separate processes.
+			if _, _, err := Open(dir, nil).Do(context.Background(), key, fetch); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("fetches = %d, want 1", n)
+	}
+}
+
+func TestLockWaitIsBounded(t *testing.T) {
+	c := newCache(t)
+	c.now = time.Now
+	key := Key{Role: "r", Identity: "id", Scope: "reg"}
+	holder := Open(c.dir, nil)
+	unlock := holder.lock(context.Background(), key.id())
+	defer unlock()
+	c.lockWait = 100 * time.Millisecond
+	var calls atomic.Int32
+	if _, hit, err := c.Do(context.Background(), key, fetcher(&calls, Token{Password: "p", ExpiresAt: time.Now().Add(time.Hour)})); err != nil || hit || calls.Load() != 1 {
+		t.Fatalf("Do with a stuck lock holder: hit=%v err=%v fetches=%d, want to proceed alone", hit, err, calls.Load())
+	}
+}
