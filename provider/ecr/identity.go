@@ -1,0 +1,182 @@
+package ecr
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/logging"
+)
+
+// DefaultRoleAnnotation is the service-account annotation that names the
+// role to assume in service-account mode (upstream's key).
+const DefaultRoleAnnotation = "eks.amazonaws.com/ecr-role-arn"
+
+// RoleARNEnv names the role to assume in service-account mode when the
+// service account has no annotation (upstream's variable).
+const RoleARNEnv = "AWS_ECR_ROLE_ARN"
+
+// sessionName is the STS RoleSessionName, upstream's, so trust and audit
+// rules written for upstream keep matching.
+const sessionName = "ecr-credential-provider"
+
+// Bounds on cloud calls: every HTTP attempt gives up after attemptTimeout,
+// the SDK's standard retryer makes at most 3 attempts (AWS_MAX_ATTEMPTS
+// overrides) with at most maxBackoff between them, and one token fetch
+// (credentials + token) gives up after fetchTimeout, well inside the
+// kubelet's one-minute exec timeout.
+const (
+	attemptTimeout = 10 * time.Second
+	maxBackoff     = 2 * time.Second
+	fetchTimeout   = 30 * time.Second
+)
+
+// identity is the credential source one request uses.
+type identity struct {
+	// roleARN is set in service-account mode: the role assumed with the
+	// pod's token.
+	roleARN string
+	// saToken is the pod's service-account token (secret; never logged).
+	saToken string
+	// fingerprint tells identities apart in the token cache.
+	fingerprint string
+}
+
+// kind names the identity for logs.
+func (id identity) kind() string {
+	if id.roleARN != "" {
+		return "service-account"
+	}
+	return "node"
+}
+
+// serviceAccountIdentity is the identity of a service-account-mode
+// request: the role, and a hash of the token so that one pod's credentials
+// are never served to another.
+func serviceAccountIdentity(roleARN, token string) identity {
+	sum := sha256.Sum256([]byte(token))
+	return identity{
+		roleARN:     roleARN,
+		saToken:     token,
+		fingerprint: "sa:" + roleARN + ":" + hex.EncodeToString(sum[:]),
+	}
+}
+
+// credentialEnv lists the variables that choose the SDK's credential
+// source or where its calls go; they all take part in the node
+// fingerprint. Secrets are among them only to be hashed.
+var credentialEnv = []string{
+	"AWS_PROFILE", "AWS_DEFAULT_PROFILE",
+	"AWS_ACCESS_KEY_ID", "AWS_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY", "AWS_SECRET_KEY", "AWS_SESSION_TOKEN",
+	"AWS_ROLE_ARN", "AWS_ROLE_SESSION_NAME", "AWS_WEB_IDENTITY_TOKEN_FILE",
+	"AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+	"AWS_EC2_METADATA_DISABLED", "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+	"AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE",
+	"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_ECR", "AWS_ENDPOINT_URL_ECR_PUBLIC", "AWS_ENDPOINT_URL_STS",
+	"AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "AWS_USE_FIPS_ENDPOINT", "AWS_USE_DUALSTACK_ENDPOINT",
+}
+
+// nodeIdentity fingerprints the node's credential source without any
+// network call (a warm cache must make none): the credential variables and
+// the contents of the shared config and credentials files. An instance
+// role swapped behind the same settings is not seen until the cached token
+// expires.
+func nodeIdentity(getenv func(string) string) identity {
+	h := sha256.New()
+	for _, name := range credentialEnv {
+		fmt.Fprintf(h, "%s=%q\n", name, getenv(name))
+	}
+	home, _ := os.UserHomeDir()
+	for _, f := range []struct{ env, def string }{
+		{"AWS_CONFIG_FILE", filepath.Join(home, ".aws", "config")},
+		{"AWS_SHARED_CREDENTIALS_FILE", filepath.Join(home, ".aws", "credentials")},
+	} {
+		path := getenv(f.env)
+		if path == "" {
+			path = f.def
+		}
+		data, err := os.ReadFile(path)
+		fmt.Fprintf(h, "%s %t %x\n", path, err == nil, sha256.Sum256(data))
+	}
+	return identity{fingerprint: "node:" + hex.EncodeToString(h.Sum(nil))}
+}
+
+// roleARNFor returns the role to assume in service-account mode: the
+// annotation, else AWS_ECR_ROLE_ARN, else none (node credentials).
+func roleARNFor(annotations map[string]string, key, fallback string) string {
+	if arn := strings.TrimSpace(annotations[key]); arn != "" {
+		return arn
+	}
+	return fallback
+}
+
+// checkRoleARN rejects values that cannot be a role ARN early, with the
+// place they came from.
+func checkRoleARN(arn, source string) error {
+	if arn != "" && (!strings.HasPrefix(arn, "arn:") || !strings.Contains(arn, ":role/")) {
+		return fmt.Errorf("%s %q is not an IAM role ARN (expected arn:PARTITION:iam::ACCOUNT:role/NAME)", source, arn)
+	}
+	return nil
+}
+
+// loadConfig loads the SDK's default configuration (env, shared files,
+// web identity, container credentials, IMDS) with kcred's bounds; region,
+// when set, overrides the configured one.
+func loadConfig(ctx context.Context, region string, log *slog.Logger) (aws.Config, error) {
+	opts := []func(*config.LoadOptions) error{
+		config.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(attemptTimeout)),
+		config.WithRetryer(func() aws.Retryer {
+			return retry.NewStandard(func(o *retry.StandardOptions) { o.MaxBackoff = maxBackoff })
+		}),
+		config.WithLogger(sdkLogger(log)),
+	}
+	if region != "" {
+		opts = append(opts, config.WithRegion(region))
+	}
+	return config.LoadDefaultConfig(ctx, opts...)
+}
+
+// sdkLogger sends the SDK's own warnings to the role's logger instead of
+// straight to stderr. Wire logging (which would show secrets) stays off.
+func sdkLogger(log *slog.Logger) logging.Logger {
+	return logging.LoggerFunc(func(c logging.Classification, format string, v ...any) {
+		if c == logging.Warn {
+			log.Warn("aws sdk: " + fmt.Sprintf(format, v...))
+			return
+		}
+		log.Debug("aws sdk: " + fmt.Sprintf(format, v...))
+	})
+}
+
+// assumeRole exchanges the pod's token for the role's credentials with STS
+// AssumeRoleWithWebIdentity and returns cfg signing with them.
+func assumeRole(ctx context.Context, cfg aws.Config, id identity) (aws.Config, error) {
+	out, err := sts.NewFromConfig(cfg).AssumeRoleWithWebIdentity(ctx, &sts.AssumeRoleWithWebIdentityInput{
+		RoleArn:          aws.String(id.roleARN),
+		RoleSessionName:  aws.String(sessionName),
+		WebIdentityToken: aws.String(id.saToken),
+	})
+	if err != nil {
+		return cfg, fmt.Errorf("assume role %s with the pod's service-account token: %w "+
+			"(check the role's trust policy for the cluster's OIDC provider and the token audience)", id.roleARN, err)
+	}
+	c := out.Credentials
+	if c == nil || c.AccessKeyId == nil || c.SecretAccessKey == nil {
+		return cfg, fmt.Errorf("assume role %s: STS answered without credentials", id.roleARN)
+	}
+	cfg.Credentials = aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(
+		*c.AccessKeyId, *c.SecretAccessKey, aws.ToString(c.SessionToken)))
+	return cfg, nil
+}

@@ -1,0 +1,150 @@
+// Package ecr is the kcred role ecr-credential-provider: a drop-in
+// replacement for cloud-provider-aws's binary that answers for every
+// private ECR host form, ECR Public and (like upstream) any other host with
+// the configured region, with node identity (the AWS SDK's default chain)
+// or, in service-account mode, the pod's role, through the node's shared
+// token cache.
+package ecr
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/kcred/kcred/plugin"
+	"github.com/kcred/kcred/tokencache"
+)
+
+// Provider answers kubelet requests for ECR credentials.
+type Provider struct {
+	role       string
+	log        *slog.Logger
+	cache      *tokencache.Cache
+	annotation string
+	envRoleARN string
+	getenv     func(string) string
+	now        func() time.Time
+}
+
+// Options configure a Provider.
+type Options struct {
+	// RoleAnnotation is the service-account annotation naming the role to
+	// assume in service-account mode; empty means DefaultRoleAnnotation.
+	RoleAnnotation string
+	// Getenv reads the environment (AWS_ECR_ROLE_ARN and the variables that
+	// fingerprint the node identity).
+	Getenv func(string) string
+}
+
+// New returns a Provider using env's cache and logger.
+func New(env plugin.Env, opts Options) (*Provider, error) {
+	annotation := opts.RoleAnnotation
+	if annotation == "" {
+		annotation = DefaultRoleAnnotation
+	}
+	roleARN := opts.Getenv(RoleARNEnv)
+	if err := checkRoleARN(roleARN, RoleARNEnv); err != nil {
+		return nil, err
+	}
+	log := env.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Provider{
+		role: env.Role, log: log, cache: env.Cache, annotation: annotation,
+		envRoleARN: roleARN, getenv: opts.Getenv, now: time.Now,
+	}, nil
+}
+
+// Credentials returns the ECR token for the request's registry, keyed by
+// that registry exactly as requested (port kept).
+//
+// Identity rule: without a service-account token, node credentials. With
+// one, the role named by the annotation, else by AWS_ECR_ROLE_ARN, is
+// assumed with it, and failing to assume it is an error; when neither names
+// a role, node credentials are used (as upstream does since v1.35).
+func (p *Provider) Credentials(ctx context.Context, req plugin.Request) (plugin.Answer, error) {
+	if req.Registry == "" {
+		return plugin.Answer{}, fmt.Errorf("ecr: request for image %q has no registry host", req.Image)
+	}
+	h := ParseHost(req.Registry)
+	id, err := p.identity(req)
+	if err != nil {
+		return plugin.Answer{}, err
+	}
+	cfg, err := loadConfig(ctx, h.Region, p.log)
+	if err != nil {
+		return plugin.Answer{}, fmt.Errorf("ecr: load AWS configuration: %w (check AWS_PROFILE, AWS_CONFIG_FILE and the provider's env)", err)
+	}
+	if cfg.Region == "" {
+		return plugin.Answer{}, fmt.Errorf("ecr: no region for %s: the host is not an ECR host naming one and no region is configured (set AWS_REGION in the provider's env)", req.Registry)
+	}
+	p.log.Info("ecr token needed", "registry", req.Registry, "host", h.String(), "region", cfg.Region, "identity", id.kind(), "roleARN", id.roleARN)
+
+	key := tokencache.Key{Role: p.role, Identity: id.fingerprint, Scope: scope(h, cfg.Region)}
+	tok, hit, err := p.cache.Do(ctx, key, func(ctx context.Context) (tokencache.Token, error) {
+		ctx, cancel := context.WithTimeout(ctx, fetchTimeout)
+		defer cancel()
+		if id.roleARN != "" {
+			if cfg, err = assumeRole(ctx, cfg, id); err != nil {
+				return tokencache.Token{}, err
+			}
+		}
+		return getToken(ctx, cfg, h, p.now())
+	})
+	if err != nil {
+		return plugin.Answer{}, fmt.Errorf("ecr: get token for %s: %w%s", req.Registry, err, hint(ctx, err))
+	}
+	p.log.Info("ecr token obtained", "registry", req.Registry, "cached", hit, "expiresAt", tok.ExpiresAt)
+	return plugin.Answer{
+		Auth:         map[string]plugin.AuthConfig{req.Registry: {Username: tok.Username, Password: tok.Password}},
+		CacheKeyType: plugin.CacheKeyRegistry,
+		ExpiresAt:    tok.ExpiresAt,
+	}, nil
+}
+
+// identity picks the request's credential source (see Credentials).
+func (p *Provider) identity(req plugin.Request) (identity, error) {
+	if req.ServiceAccountToken == "" {
+		return nodeIdentity(p.getenv), nil
+	}
+	if arn := req.ServiceAccountAnnotations[p.annotation]; arn != "" {
+		if err := checkRoleARN(arn, "service-account annotation "+p.annotation); err != nil {
+			return identity{}, fmt.Errorf("ecr: %w", err)
+		}
+	}
+	arn := roleARNFor(req.ServiceAccountAnnotations, p.annotation, p.envRoleARN)
+	if arn == "" {
+		p.log.Info("service-account mode without a role: using node credentials", "annotation", p.annotation, "env", RoleARNEnv)
+		return nodeIdentity(p.getenv), nil
+	}
+	return serviceAccountIdentity(arn, req.ServiceAccountToken), nil
+}
+
+// scope is what a token is good for: ECR tokens cover every registry the
+// principal reaches in one region, so private and other hosts in the same
+// region share one; the endpoint variant is kept apart.
+func scope(h Host, region string) string {
+	if h.Kind == Public {
+		return fmt.Sprintf("public/dualstack=%t", h.DualStack)
+	}
+	return fmt.Sprintf("private/%s/fips=%t/dualstack=%t", region, h.FIPS, h.DualStack)
+}
+
+// hint adds what to check when the cloud could not be reached in time.
+func hint(ctx context.Context, err error) string {
+	if ctx.Err() == nil && isDeadline(err) {
+		return fmt.Sprintf(" (gave up after %s; check that the node reaches the ECR and STS endpoints, and HTTPS_PROXY/NO_PROXY)", fetchTimeout)
+	}
+	return ""
+}
+
+// isDeadline reports whether err is a timeout: the fetch deadline or an
+// HTTP attempt's.
+func isDeadline(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+}
