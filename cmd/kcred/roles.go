@@ -2,11 +2,13 @@ package main
 
 import (
 	"github.com/kcred/kcred/plugin"
+	"github.com/kcred/kcred/provider/acr"
 	"github.com/kcred/kcred/provider/ecr"
 )
 
 // roles is the one place a provider is registered: each entry is selected by
 // its name or an alias, as the binary's invoked name or `kcred plugin NAME`.
 var roles = []plugin.Role{
+	acr.Role,
 	ecr.Role,
 }

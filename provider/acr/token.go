@@ -1,0 +1,193 @@
+package acr
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/containers/azcontainerregistry"
+)
+
+// Scope is the Entra ID scope of tokens ACR accepts, in every cloud.
+const Scope = "https://containerregistry.azure.net/.default"
+
+// NullGUID is the username ACR expects with a refresh token as password.
+const NullGUID = "00000000-0000-0000-0000-000000000000"
+
+// challenge is a registry's Bearer Www-Authenticate challenge.
+type challenge struct {
+	Realm   string
+	Service string
+}
+
+// parseChallenge parses one Www-Authenticate value of scheme Bearer, with
+// quoted (escapes allowed) or unquoted parameter values, in any order.
+func parseChallenge(h string) (challenge, error) {
+	h = strings.TrimSpace(h)
+	scheme, rest, _ := strings.Cut(h, " ")
+	if !strings.EqualFold(scheme, "Bearer") {
+		return challenge{}, fmt.Errorf("challenge scheme %q is not Bearer", trunc(scheme))
+	}
+	params := map[string]string{}
+	s := rest
+	for {
+		s = strings.TrimLeft(s, " \t,")
+		if s == "" {
+			break
+		}
+		eq := strings.IndexByte(s, '=')
+		if eq <= 0 {
+			return challenge{}, fmt.Errorf("challenge parameter %q has no value", trunc(s))
+		}
+		key := strings.ToLower(strings.TrimSpace(s[:eq]))
+		s = strings.TrimLeft(s[eq+1:], " \t")
+		var val string
+		if strings.HasPrefix(s, `"`) {
+			var b strings.Builder
+			i, closed := 1, false
+			for ; i < len(s); i++ {
+				c := s[i]
+				if c == '\\' && i+1 < len(s) {
+					i++
+					b.WriteByte(s[i])
+					continue
+				}
+				if c == '"' {
+					closed = true
+					break
+				}
+				b.WriteByte(c)
+			}
+			if !closed {
+				return challenge{}, fmt.Errorf("challenge parameter %s has an unterminated quoted value", key)
+			}
+			val, s = b.String(), s[i+1:]
+		} else {
+			end := strings.IndexByte(s, ',')
+			if end < 0 {
+				end = len(s)
+			}
+			val, s = strings.TrimSpace(s[:end]), s[end:]
+		}
+		if _, dup := params[key]; !dup {
+			params[key] = val
+		}
+	}
+	c := challenge{Realm: params["realm"], Service: params["service"]}
+	if c.Realm == "" || c.Service == "" {
+		return challenge{}, errors.New("challenge lacks a realm or a service")
+	}
+	return c, nil
+}
+
+// trunc bounds untrusted text quoted in errors.
+func trunc(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "..."
+	}
+	return s
+}
+
+// getChallenge asks the registry for its token challenge (`GET /v2/`, which
+// must answer 401) and checks that the realm is an https URL on the registry
+// itself, so that an Entra token never goes to another host.
+func getChallenge(ctx context.Context, client *http.Client, registry string) (challenge, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "https://"+registry+"/v2/", nil)
+	if err != nil {
+		return challenge{}, err
+	}
+	req.Header.Set("User-Agent", userAgent)
+	resp, err := client.Do(req)
+	if err != nil {
+		return challenge{}, fmt.Errorf("GET https://%s/v2/: %w", registry, err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode != http.StatusUnauthorized {
+		return challenge{}, fmt.Errorf("GET https://%s/v2/ answered HTTP %d, want 401 with a Bearer challenge (is %s an Azure Container Registry?)", registry, resp.StatusCode, registry)
+	}
+	var firstErr error
+	for _, v := range resp.Header.Values("Www-Authenticate") {
+		c, err := parseChallenge(v)
+		if err != nil {
+			firstErr = cmpErr(firstErr, err)
+			continue
+		}
+		u, err := url.Parse(c.Realm)
+		if err != nil || u.Scheme != "https" || !strings.EqualFold(u.Hostname(), registry) {
+			firstErr = cmpErr(firstErr, fmt.Errorf("challenge realm %q is not an https URL on %s", trunc(c.Realm), registry))
+			continue
+		}
+		return c, nil
+	}
+	if firstErr == nil {
+		firstErr = errors.New("no Www-Authenticate header")
+	}
+	return challenge{}, fmt.Errorf("GET https://%s/v2/: malformed challenge: %w", registry, firstErr)
+}
+
+func cmpErr(first, err error) error {
+	if first != nil {
+		return first
+	}
+	return err
+}
+
+// exchange trades an Entra access token for an ACR refresh token with
+// `POST /oauth2/exchange` (grant_type=access_token, the current grant; the
+// access_token_refresh_token grant upstream sends is deprecated).
+func exchange(ctx context.Context, opts azcore.ClientOptions, registry string, ch challenge, tenant, accessToken string) (string, error) {
+	client, err := azcontainerregistry.NewAuthenticationClient("https://"+registry, &azcontainerregistry.AuthenticationClientOptions{ClientOptions: opts})
+	if err != nil {
+		return "", fmt.Errorf("exchange at %s: %w", registry, err)
+	}
+	o := &azcontainerregistry.AuthenticationClientExchangeAADAccessTokenForACRRefreshTokenOptions{AccessToken: &accessToken}
+	if tenant != "" {
+		o.Tenant = &tenant
+	}
+	resp, err := client.ExchangeAADAccessTokenForACRRefreshToken(ctx, azcontainerregistry.PostContentSchemaGrantTypeAccessToken, ch.Service, o)
+	if err != nil {
+		var re *azcore.ResponseError
+		if errors.As(err, &re) {
+			// Only status and code: the body is untrusted and unbounded.
+			return "", fmt.Errorf("exchange at https://%s/oauth2/exchange: HTTP %d %s (check that the identity has the AcrPull role on the registry)", registry, re.StatusCode, trunc(re.ErrorCode))
+		}
+		return "", fmt.Errorf("exchange at https://%s/oauth2/exchange: %w", registry, err)
+	}
+	if resp.RefreshToken == nil || *resp.RefreshToken == "" {
+		return "", fmt.Errorf("exchange at https://%s/oauth2/exchange: no refresh_token in the answer", registry)
+	}
+	return *resp.RefreshToken, nil
+}
+
+// jwtExpiry reads the exp claim of a JWT without verifying it (ACR signs
+// its refresh tokens; kcred only needs to know when to stop using one).
+func jwtExpiry(tok string) (time.Time, bool) {
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		return time.Time{}, false
+	}
+	body, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	if err != nil {
+		return time.Time{}, false
+	}
+	var claims struct {
+		Exp json.Number `json:"exp"`
+	}
+	if err := json.Unmarshal(body, &claims); err != nil {
+		return time.Time{}, false
+	}
+	exp, err := claims.Exp.Float64()
+	if err != nil || exp <= 0 {
+		return time.Time{}, false
+	}
+	return time.Unix(int64(exp), 0), true
+}
