@@ -1,0 +1,100 @@
+package match
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestNormalize holds the examples of kubelet.md §1.
+func TestNormalize(t *testing.T) {
+	const digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	tests := []struct {
+		image, want, wantErr string
+	}{
+		{image: "nginx", want: "docker.io/library/nginx"},
+		{image: "nginx:1.25", want: "docker.io/library/nginx"},
+		{image: "library/nginx", want: "docker.io/library/nginx"},
+		{image: "docker.io/nginx", want: "docker.io/library/nginx"},
+		{image: "index.docker.io/library/nginx", want: "docker.io/library/nginx"},
+		{image: "foo/bar", want: "docker.io/foo/bar"},
+		{image: "registry.io/foo:v1", want: "registry.io/foo"},
+		{image: "registry.io/foo@" + digest, want: "registry.io/foo"},
+		{image: "registry.io/foo:v1@" + digest, want: "registry.io/foo"},
+		{image: "registry.io:5000/foo/bar:tag", want: "registry.io:5000/foo/bar"},
+		{image: "localhost/foo", want: "localhost/foo"},
+		{image: "localhost:5000/foo", want: "localhost:5000/foo"},
+		{image: "Registry.io/foo", want: "Registry.io/foo"},
+		{image: "myhost.docker.io/foo", want: "myhost.docker.io/foo"},
+		{image: "registry.io/Foo", wantErr: "invalid reference format: repository name (Foo) must be lowercase"},
+		{image: "", wantErr: "invalid reference format"},
+		{image: "https://registry.io/foo", wantErr: "invalid reference format"},
+		{image: "registry.io/foo:", wantErr: "invalid reference format"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.image, func(t *testing.T) {
+			got, err := Normalize(tc.image)
+			if tc.wantErr != "" {
+				if err == nil || err.Error() != tc.wantErr {
+					t.Fatalf("Normalize(%q) = %q, %v; want error %q", tc.image, got, err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Fatalf("Normalize(%q) = %q, %v; want %q", tc.image, got, err, tc.want)
+			}
+			if ref, _ := refRepoToPull(tc.image); ref != got {
+				t.Errorf("kubelet repoToPull(%q) = %q, Normalize gives %q", tc.image, ref, got)
+			}
+		})
+	}
+}
+
+func TestRegistry(t *testing.T) {
+	tests := []struct{ image, want string }{
+		{"docker.io/library/nginx", "docker.io"},
+		{"registry.io:5000/foo/bar", "registry.io:5000"},
+		{"localhost", "localhost"},
+		{"", ""},
+		{"/foo", ""},
+	}
+	for _, tc := range tests {
+		if got := Registry(tc.image); got != tc.want {
+			t.Errorf("Registry(%q) = %q, want %q", tc.image, got, tc.want)
+		}
+	}
+}
+
+// FuzzNormalize checks Normalize against the kubelet's two-step
+// normalisation and the invariants other code relies on.
+func FuzzNormalize(f *testing.F) {
+	for _, s := range []string{
+		"nginx", "nginx:1.25", "library/nginx", "docker.io/nginx", "index.docker.io/library/nginx",
+		"registry.io:5000/foo/bar:tag", "Registry.io/foo", "registry.io/Foo", "localhost:5000/foo",
+		"[::1]:5000/foo", "[::1]/foo", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+		"registry.io/foo@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, image string) {
+		got, err := Normalize(image)
+		want, werr := refRepoToPull(image)
+		if got != want || (err == nil) != (werr == nil) || err != nil && err.Error() != werr.Error() {
+			t.Fatalf("Normalize(%q) = %q, %v; kubelet %q, %v", image, got, err, want, werr)
+		}
+		if err != nil {
+			return
+		}
+		if again, err := Normalize(got); again != got || err != nil {
+			t.Fatalf("Normalize(%q) = %q, %v; not idempotent for %q", got, again, err, image)
+		}
+		reg := Registry(got)
+		if reg == "" || !strings.HasPrefix(got, reg+"/") {
+			t.Fatalf("Registry(%q) = %q, want the host of a host/path name", got, reg)
+		}
+		// A registry key matches its images, except a bracketed IPv6 host
+		// without port, whose '[' the kubelet's glob reads as a class.
+		if !strings.Contains(reg, "[") && !URLsMatch(reg, got) {
+			t.Fatalf("URLsMatch(%q, %q) = false for the image's own registry", reg, got)
+		}
+	})
+}
