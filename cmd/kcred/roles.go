@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/kcred/kcred/plugin"
 	"github.com/kcred/kcred/provider/acr"
+	"github.com/kcred/kcred/provider/dockerconfig"
 	"github.com/kcred/kcred/provider/ecr"
 )
 
@@ -10,5 +11,6 @@ import (
 // its name or an alias, as the binary's invoked name or `kcred plugin NAME`.
 var roles = []plugin.Role{
 	acr.Role,
+	dockerconfig.Role,
 	ecr.Role,
 }

@@ -1,0 +1,85 @@
+// Package dockerconfig is a generic provider that serves node-wide static
+// credentials from a Docker config.json file (the "auths" map) kept on the
+// node, for registries with no cloud token API: a Docker Hub account against
+// rate limits, a robot account on a private registry.
+package dockerconfig
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/kcred/kcred/plugin"
+)
+
+// maxFileSize bounds what is read: a credentials file is a few KiB.
+const maxFileSize = 1 << 20
+
+// file is the part of a Docker config.json this provider reads.
+type file struct {
+	Auths map[string]entry `json:"auths"`
+}
+
+type entry struct {
+	Auth     string `json:"auth"`
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+// load reads the auths of the Docker config file at path. Each entry gives
+// either "auth" (base64 of user:password) or username and password.
+func load(path string) (map[string]plugin.AuthConfig, os.FileMode, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, fmt.Errorf("read docker config: %w (check --config)", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, 0, fmt.Errorf("read docker config %s: %w", path, err)
+	}
+	if fi.Size() > maxFileSize {
+		return nil, 0, fmt.Errorf("read docker config %s: larger than %d bytes (is it the right file?)", path, maxFileSize)
+	}
+	var cfg file
+	dec := json.NewDecoder(f)
+	if err := dec.Decode(&cfg); err != nil {
+		return nil, 0, fmt.Errorf("parse docker config %s: %v (want JSON like {\"auths\":{\"registry.example.com\":{\"auth\":\"<base64 user:password>\"}}})", path, err)
+	}
+	if len(cfg.Auths) == 0 {
+		return nil, 0, fmt.Errorf("parse docker config %s: no \"auths\" entries", path)
+	}
+	out := make(map[string]plugin.AuthConfig, len(cfg.Auths))
+	for key, e := range cfg.Auths {
+		ac, err := e.credential()
+		if err != nil {
+			return nil, 0, fmt.Errorf("parse docker config %s: auths[%q]: %w", path, key, err)
+		}
+		if strings.TrimSpace(key) == "" {
+			return nil, 0, fmt.Errorf("parse docker config %s: an auths key is empty", path)
+		}
+		out[key] = ac
+	}
+	return out, fi.Mode().Perm(), nil
+}
+
+func (e entry) credential() (plugin.AuthConfig, error) {
+	if e.Auth != "" {
+		raw, err := base64.StdEncoding.DecodeString(e.Auth)
+		if err != nil {
+			return plugin.AuthConfig{}, errors.New(`"auth" is not valid base64 (want base64 of user:password)`)
+		}
+		user, pass, ok := strings.Cut(string(raw), ":")
+		if !ok {
+			return plugin.AuthConfig{}, errors.New(`"auth" does not decode to user:password`)
+		}
+		return plugin.AuthConfig{Username: user, Password: pass}, nil
+	}
+	if e.Username == "" && e.Password == "" {
+		return plugin.AuthConfig{}, errors.New(`no credential: set "auth", or "username" and "password"`)
+	}
+	return plugin.AuthConfig{Username: e.Username, Password: e.Password}, nil
+}

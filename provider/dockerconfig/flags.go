@@ -1,0 +1,26 @@
+package dockerconfig
+
+import (
+	"flag"
+	"fmt"
+
+	"github.com/kcred/kcred/plugin"
+)
+
+// DefaultPath is where the role looks for its file without --config.
+const DefaultPath = "/etc/kcred/dockerconfig.json"
+
+// Role is the dockerconfig-credential-provider role.
+var Role = plugin.Role{
+	Name:    "dockerconfig-credential-provider",
+	Summary: "static credentials from a Docker config.json on the node (any registry)",
+	Setup: func(fs *flag.FlagSet) func(plugin.Env, []string) (plugin.Provider, error) {
+		path := fs.String("config", DefaultPath, "Docker config.json whose \"auths\" are served")
+		return func(env plugin.Env, args []string) (plugin.Provider, error) {
+			if len(args) > 0 {
+				return nil, fmt.Errorf("unexpected argument %q (the file is given with --config)", args[0])
+			}
+			return New(env, *path), nil
+		}
+	},
+}
