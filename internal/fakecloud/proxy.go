@@ -85,10 +85,15 @@ func NewProxy() (*Proxy, error) {
 
 // Route serves host with h. host is a name or IP ("myreg.azurecr.io",
 // "169.254.169.254"), matching any port, or "host:port" to match one port
-// only (an exact host:port route wins). Routes may be added at any time.
+// only (an exact host:port route wins). Routes may be changed at any time;
+// a nil handler removes the route (the host becomes unreachable: 502).
 func (p *Proxy) Route(host string, h http.Handler) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if h == nil {
+		delete(p.routes, normHost(host))
+		return
+	}
 	p.routes[normHost(host)] = h
 }
 

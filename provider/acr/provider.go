@@ -135,7 +135,7 @@ func answer(keys []string, user, pass string, exp time.Time) plugin.Answer {
 func (p *Provider) fetch(ctx context.Context, id identity, registry string) (tokencache.Token, error) {
 	aad, err := id.cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{Scope}})
 	if err != nil {
-		return tokencache.Token{}, fmt.Errorf("get Entra ID token with %s: %s", id.kind, describeAuthError(err))
+		return tokencache.Token{}, fmt.Errorf("get Entra ID token with %s: %s (check the identity in the Azure config and that its endpoint is reachable from the node)", id.kind, describeAuthError(err))
 	}
 	p.log.Debug("Entra ID token obtained", "identity", id.kind, "expiresOn", aad.ExpiresOn)
 	ch, err := getChallenge(ctx, p.http, registry)
@@ -180,7 +180,11 @@ func describeAuthError(err error) string {
 	if len(desc) > 200 {
 		desc = desc[:200] + "..."
 	}
-	return strings.TrimSpace(fmt.Sprintf("HTTP %d%s: %s %s", r.StatusCode, where, body.Error, desc))
+	msg := fmt.Sprintf("HTTP %d%s", r.StatusCode, where)
+	if detail := strings.TrimSpace(body.Error + " " + desc); detail != "" {
+		msg += ": " + detail
+	}
+	return msg
 }
 
 func firstLine(s string) string {
