@@ -1,0 +1,25 @@
+package kubeletcorpus
+
+import "strings"
+
+// startupScenarios are configs and bin dirs the kubelet refuses to start
+// with; the messages must be identical.
+func startupScenarios() []Scenario {
+	good := cfg("v1", entry("p", v1, "10m", []string{"registry.io"}))
+	p := map[string]Plugin{"p": answers(resp(v1, "Image", "", "registry.io", "p"))}
+	s := []Scenario{
+		{Name: "bin dir missing", Files: one("c.yaml", good), NoBinDir: true},
+		{Name: "binary missing", Files: one("c.yaml", good), Plugins: map[string]Plugin{"other": {}}},
+		{Name: "binary not executable", Files: one("c.yaml", good), Plugins: map[string]Plugin{"p": {NotExecutable: true}}},
+		{Name: "unknown config field", Files: one("c.yaml", good+"  unknownField: 1\n"), Plugins: p},
+		{Name: "tokenAttributes in a v1beta1 config", Files: one("c.yaml", cfg("v1beta1", entry("p", v1, "10m", []string{"registry.io"}, "tokenAttributes: {serviceAccountTokenAudience: a, cacheType: Token, requireServiceAccount: true}"))), Plugins: p},
+		{Name: "duplicate name across files", Files: map[string]string{"a.yaml": good, "b.yaml": good}, Plugins: p},
+		{Name: "duplicate name in one file", Files: one("c.yaml", good+strings.SplitN(good, "providers:\n", 2)[1]), Plugins: p},
+		{Name: "directory without config files", Files: map[string]string{"a.txt": good, "b.YAML": good}, Plugins: p},
+		{Name: "duplicate YAML field", Files: one("c.yaml", good+"  name: q\n"), Plugins: p},
+	}
+	for _, v := range Validation {
+		s = append(s, Scenario{Name: "validation: " + v.Name, Files: one("c.yaml", ValidationConfig(v.Providers)), Plugins: p})
+	}
+	return s
+}

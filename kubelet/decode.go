@@ -1,0 +1,94 @@
+package kubelet
+
+import (
+	"fmt"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
+	configv1 "k8s.io/kubelet/config/v1"
+	configv1alpha1 "k8s.io/kubelet/config/v1alpha1"
+	configv1beta1 "k8s.io/kubelet/config/v1beta1"
+	"k8s.io/kubelet/pkg/apis/credentialprovider/install"
+)
+
+// The kubelet decodes configs and plugin responses with one strict codec
+// factory (unknown and duplicate fields are errors, JSON or YAML).
+var (
+	scheme = runtime.NewScheme()
+	codecs = serializer.NewCodecFactory(scheme, serializer.EnableStrict)
+)
+
+func init() {
+	install.Install(scheme)
+	for _, add := range []func(*runtime.Scheme) error{configv1.AddToScheme, configv1beta1.AddToScheme, configv1alpha1.AddToScheme} {
+		if err := add(scheme); err != nil {
+			panic(err) // static registration: cannot fail at run time
+		}
+	}
+}
+
+// configGroup is the API group of CredentialProviderConfig.
+const configGroup = "kubelet.config.k8s.io"
+
+// decodeConfig decodes one config file of any supported version.
+func decodeConfig(data []byte) ([]Provider, error) {
+	obj, gvk, err := codecs.UniversalDeserializer().Decode(data, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	if gvk.Kind != "CredentialProviderConfig" {
+		return nil, fmt.Errorf("failed to decode %q (wrong Kind)", gvk.Kind)
+	}
+	if gvk.Group != configGroup {
+		return nil, fmt.Errorf("failed to decode CredentialProviderConfig, unexpected Group: %s", gvk.Group)
+	}
+	var out []Provider
+	switch c := obj.(type) {
+	case *configv1.CredentialProviderConfig:
+		for _, p := range c.Providers {
+			np := Provider{Name: p.Name, MatchImages: p.MatchImages, DefaultCacheDuration: dur(p.DefaultCacheDuration), APIVersion: p.APIVersion, Args: p.Args}
+			for _, e := range p.Env {
+				np.Env = append(np.Env, EnvVar{Name: e.Name, Value: e.Value})
+			}
+			if t := p.TokenAttributes; t != nil {
+				np.TokenAttributes = &TokenAttributes{
+					ServiceAccountTokenAudience:          t.ServiceAccountTokenAudience,
+					CacheType:                            string(t.CacheType),
+					RequireServiceAccount:                t.RequireServiceAccount,
+					RequiredServiceAccountAnnotationKeys: t.RequiredServiceAccountAnnotationKeys,
+					OptionalServiceAccountAnnotationKeys: t.OptionalServiceAccountAnnotationKeys,
+				}
+			}
+			out = append(out, np)
+		}
+	case *configv1beta1.CredentialProviderConfig:
+		for _, p := range c.Providers {
+			np := Provider{Name: p.Name, MatchImages: p.MatchImages, DefaultCacheDuration: dur(p.DefaultCacheDuration), APIVersion: p.APIVersion, Args: p.Args}
+			for _, e := range p.Env {
+				np.Env = append(np.Env, EnvVar{Name: e.Name, Value: e.Value})
+			}
+			out = append(out, np)
+		}
+	case *configv1alpha1.CredentialProviderConfig:
+		for _, p := range c.Providers {
+			np := Provider{Name: p.Name, MatchImages: p.MatchImages, DefaultCacheDuration: dur(p.DefaultCacheDuration), APIVersion: p.APIVersion, Args: p.Args}
+			for _, e := range p.Env {
+				np.Env = append(np.Env, EnvVar{Name: e.Name, Value: e.Value})
+			}
+			out = append(out, np)
+		}
+	default:
+		return nil, fmt.Errorf("unable to convert %T to *CredentialProviderConfig", obj)
+	}
+	return out, nil
+}
+
+func dur(d *metav1.Duration) *time.Duration {
+	if d == nil {
+		return nil
+	}
+	v := d.Duration
+	return &v
+}

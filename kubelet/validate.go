@@ -1,0 +1,160 @@
+package kubelet
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+)
+
+// The plugin apiVersions the kubelet accepts, sorted as its message lists them.
+var apiVersions = []string{
+	"credentialprovider.kubelet.k8s.io/v1",
+	"credentialprovider.kubelet.k8s.io/v1alpha1",
+	"credentialprovider.kubelet.k8s.io/v1beta1",
+}
+
+const apiVersionV1 = "credentialprovider.kubelet.k8s.io/v1"
+
+var cacheTypes = []string{CacheTypeServiceAccount, CacheTypeToken}
+
+// Validate applies the kubelet's config validation (with the
+// KubeletServiceAccountTokenForCredentialProviders gate on, its default since
+// 1.34) and returns nil or the kubelet's start-up error, all problems
+// aggregated with its exact messages.
+func Validate(cfg *Config) error {
+	if errs := validateProviders(cfg.Providers); len(errs) > 0 {
+		return fmt.Errorf("failed to validate credential provider config: %v", errs.ToAggregate())
+	}
+	return nil
+}
+
+func validateProviders(providers []Provider) field.ErrorList {
+	var errs field.ErrorList
+	if len(providers) == 0 {
+		errs = append(errs, field.Required(field.NewPath("providers"), "at least 1 item in plugins is required"))
+	}
+	fp := field.NewPath("providers")
+	seen := map[string]bool{}
+	for _, p := range providers {
+		if strings.Contains(p.Name, "/") {
+			errs = append(errs, field.Invalid(fp.Child("name"), p.Name, "provider name cannot contain '/'"))
+		}
+		if strings.Contains(p.Name, " ") {
+			errs = append(errs, field.Invalid(fp.Child("name"), p.Name, "provider name cannot contain spaces"))
+		}
+		if p.Name == "." {
+			errs = append(errs, field.Invalid(fp.Child("name"), p.Name, "provider name cannot be '.'"))
+		}
+		if p.Name == ".." {
+			errs = append(errs, field.Invalid(fp.Child("name"), p.Name, "provider name cannot be '..'"))
+		}
+		// Unreachable through LoadConfig (it refuses duplicates first), kept
+		// for configs built in code.
+		if seen[p.Name] {
+			errs = append(errs, field.Duplicate(fp.Child("name"), p.Name))
+		}
+		seen[p.Name] = true
+
+		switch {
+		case p.APIVersion == "":
+			errs = append(errs, field.Required(fp.Child("apiVersion"), ""))
+		case !contains(apiVersions, p.APIVersion):
+			errs = append(errs, field.NotSupported(fp.Child("apiVersion"), p.APIVersion, apiVersions))
+		}
+		if len(p.MatchImages) == 0 {
+			errs = append(errs, field.Required(fp.Child("matchImages"), "at least 1 item in matchImages is required"))
+		}
+		for _, mi := range p.MatchImages {
+			if _, err := parseSchemeless(mi); err != nil {
+				errs = append(errs, field.Invalid(fp.Child("matchImages"), mi, fmt.Sprintf("match image is invalid: %s", err.Error())))
+			}
+		}
+		if p.DefaultCacheDuration == nil {
+			errs = append(errs, field.Required(fp.Child("defaultCacheDuration"), ""))
+		} else if *p.DefaultCacheDuration < 0 {
+			errs = append(errs, field.Invalid(fp.Child("defaultCacheDuration"), &metav1.Duration{Duration: *p.DefaultCacheDuration}, "must be greater than or equal to 0"))
+		}
+		if p.TokenAttributes != nil {
+			errs = append(errs, validateTokenAttributes(fp.Child("tokenAttributes"), p)...)
+		}
+	}
+	return errs
+}
+
+func validateTokenAttributes(fp *field.Path, p Provider) field.ErrorList {
+	var errs field.ErrorList
+	t := p.TokenAttributes
+	if t.ServiceAccountTokenAudience == "" {
+		errs = append(errs, field.Required(fp.Child("serviceAccountTokenAudience"), ""))
+	}
+	if t.RequireServiceAccount == nil {
+		errs = append(errs, field.Required(fp.Child("requireServiceAccount"), ""))
+	}
+	if p.APIVersion != apiVersionV1 {
+		errs = append(errs, field.Forbidden(fp, fmt.Sprintf("tokenAttributes is only supported for %s API version", apiVersionV1)))
+	}
+	if t.RequireServiceAccount != nil && !*t.RequireServiceAccount && len(t.RequiredServiceAccountAnnotationKeys) > 0 {
+		errs = append(errs, field.Forbidden(fp.Child("requiredServiceAccountAnnotationKeys"), "requireServiceAccount cannot be false when requiredServiceAccountAnnotationKeys is set"))
+	}
+	errs = append(errs, validateAnnotationKeys(fp.Child("requiredServiceAccountAnnotationKeys"), t.RequiredServiceAccountAnnotationKeys)...)
+	errs = append(errs, validateAnnotationKeys(fp.Child("optionalServiceAccountAnnotationKeys"), t.OptionalServiceAccountAnnotationKeys)...)
+	var both []string
+	for _, k := range dedupe(t.RequiredServiceAccountAnnotationKeys) {
+		if contains(t.OptionalServiceAccountAnnotationKeys, k) {
+			both = append(both, k)
+		}
+	}
+	if len(both) > 0 {
+		sort.Strings(both)
+		errs = append(errs, field.Invalid(fp, both, "annotation keys cannot be both required and optional"))
+	}
+	switch {
+	case t.CacheType == "":
+		errs = append(errs, field.Required(fp.Child("cacheType"), fmt.Sprintf("cacheType is required to be set when tokenAttributes is specified. Supported values are: %s", strings.Join(cacheTypes, ", "))))
+	case contains(cacheTypes, t.CacheType):
+	default:
+		errs = append(errs, field.NotSupported(fp.Child("cacheType"), t.CacheType, cacheTypes))
+	}
+	return errs
+}
+
+// validateAnnotationKeys: a qualified name, case-insensitively, and no repeat.
+func validateAnnotationKeys(fp *field.Path, keys []string) field.ErrorList {
+	var errs field.ErrorList
+	seen := map[string]bool{}
+	for _, k := range keys {
+		for _, msg := range validation.IsQualifiedName(strings.ToLower(k)) {
+			errs = append(errs, field.Invalid(fp, k, msg))
+		}
+		if seen[k] {
+			errs = append(errs, field.Duplicate(fp, k))
+		}
+		seen[k] = true
+	}
+	return errs
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func dedupe(list []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, v := range list {
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out
+}
