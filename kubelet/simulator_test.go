@@ -31,7 +31,7 @@ func answer(kt, d string) kubeletcorpus.Plugin {
 func setup(t *testing.T, defaultCacheDuration string, extra string, plugin kubeletcorpus.Plugin) (*Simulator, *fakeClock, string) {
 	t.Helper()
 	sc := kubeletcorpus.Scenario{
-		Files: map[string]string{"c.yaml": "apiVersion: kubelet.config.k8s.io/v1\nkind: CredentialProviderConfig\nproviders:\n- name: p\n  apiVersion: credentialprovider.kubelet.k8s.io/v1\n  matchImages: [\"registry.io\", \"*.registry.io\"]\n  defaultCacheDuration: " + defaultCacheDuration + "\n" + extra},
+		Files:   map[string]string{"c.yaml": "apiVersion: kubelet.config.k8s.io/v1\nkind: CredentialProviderConfig\nproviders:\n- name: p\n  apiVersion: credentialprovider.kubelet.k8s.io/v1\n  matchImages: [\"registry.io\", \"*.registry.io\"]\n  defaultCacheDuration: " + defaultCacheDuration + "\n" + extra},
 		Plugins: map[string]kubeletcorpus.Plugin{"p": plugin},
 	}
 	m, err := sc.Materialize(t.TempDir())
