@@ -111,9 +111,10 @@ the kubelet's --image-credential-provider-bin-dir under each provider name:
 	fmt.Fprint(w, `
 Usage:
   kcred plugin ROLE [ARGS...]   run as the provider ROLE, as if invoked under that name
-  kcred match [--raw] PATTERN IMAGE...
-                                show whether the kubelet would match IMAGE against a
-                                matchImages PATTERN (or, with --raw, an auth key), and why not
+  kcred match [--raw] [--key] PATTERN IMAGE...
+                                show whether the kubelet would match each IMAGE against a
+                                matchImages PATTERN, and why not; --key treats PATTERN as an
+                                auth key, --raw matches IMAGE as given (not normalised)
   kcred version                 print the version
   kcred help                    this text
 
