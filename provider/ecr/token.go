@@ -22,9 +22,13 @@ const assumedLifetime = time.Hour
 
 // privateClient is the ECR client for h: FIPS and dual-stack hosts send the
 // token call to the matching endpoint (the environment can turn these on
-// for other hosts too, never off).
+// for other hosts too, never off). A configured endpoint URL (a VPC
+// endpoint, AWS_ENDPOINT_URL_ECR) wins: the SDK refuses both together.
 func privateClient(cfg aws.Config, h Host) *ecr.Client {
 	return ecr.NewFromConfig(cfg, func(o *ecr.Options) {
+		if o.BaseEndpoint != nil {
+			return
+		}
 		if h.FIPS {
 			o.EndpointOptions.UseFIPSEndpoint = aws.FIPSEndpointStateEnabled
 		}
@@ -38,7 +42,7 @@ func privateClient(cfg aws.Config, h Host) *ecr.Client {
 func publicClient(cfg aws.Config, h Host) *ecrpublic.Client {
 	return ecrpublic.NewFromConfig(cfg, func(o *ecrpublic.Options) {
 		o.Region = publicRegion
-		if h.DualStack {
+		if h.DualStack && o.BaseEndpoint == nil {
 			o.EndpointOptions.UseDualStackEndpoint = aws.DualStackEndpointStateEnabled
 		}
 	})

@@ -1,0 +1,588 @@
+package ecr_test
+
+import (
+	"encoding/json"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kcred/kcred/internal/exectest"
+	"github.com/kcred/kcred/internal/fakecloud"
+)
+
+// These tests run the built binary as the kubelet does (a child process
+// named ecr-credential-provider, request on stdin, clean environment)
+// against the AWS emulator on loopback.
+
+const (
+	privateImage = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/app"
+	privateHost  = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
+	podRole      = "arn:aws:iam::123456789012:role/pod-puller"
+	roleARNAnn   = "eks.amazonaws.com/ecr-role-arn"
+)
+
+type harness struct {
+	aws *fakecloud.AWS
+	url string
+	bin string
+	env []string
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	exectest.RequireIsolatedNetwork(t)
+	a := fakecloud.NewAWS()
+	srv := httptest.NewServer(a.Handler())
+	t.Cleanup(srv.Close)
+	return &harness{
+		aws: a,
+		url: srv.URL,
+		bin: exectest.Link(t, "ecr-credential-provider"),
+		env: append(exectest.CleanEnv(t), fakecloud.Env(srv.URL)...),
+	}
+}
+
+// cacheDir is the token cache CleanEnv configured.
+func (h *harness) cacheDir() string {
+	for _, kv := range h.env {
+		if v, ok := strings.CutPrefix(kv, "KCRED_CACHE_DIR="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+func (h *harness) run(t *testing.T, stdin string, env []string, args ...string) exectest.Result {
+	t.Helper()
+	return exectest.Run(t, h.bin, args, append(append([]string{}, h.env...), env...), stdin)
+}
+
+type request struct {
+	APIVersion                string            `json:"apiVersion"`
+	Kind                      string            `json:"kind"`
+	Image                     string            `json:"image"`
+	ServiceAccountToken       string            `json:"serviceAccountToken,omitempty"`
+	ServiceAccountAnnotations map[string]string `json:"serviceAccountAnnotations,omitempty"`
+}
+
+func req(image, saToken string, ann map[string]string) string {
+	b, _ := json.Marshal(request{"credentialprovider.kubelet.k8s.io/v1", "CredentialProviderRequest", image, saToken, ann})
+	return string(b)
+}
+
+type response struct {
+	APIVersion    string `json:"apiVersion"`
+	Kind          string `json:"kind"`
+	CacheKeyType  string `json:"cacheKeyType"`
+	CacheDuration string `json:"cacheDuration"`
+	Auth          map[string]struct {
+		Username string `json:"username"`
+		Password string `json:"password"`
+	} `json:"auth"`
+}
+
+// ok checks a successful exec and returns its response.
+func (h *harness) ok(t *testing.T, res exectest.Result) response {
+	t.Helper()
+	if res.Code != 0 {
+		t.Fatalf("exit %d, stderr: %s", res.Code, res.Stderr)
+	}
+	var r response
+	dec := json.NewDecoder(strings.NewReader(res.Stdout))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&r); err != nil {
+		t.Fatalf("response %q: %v", res.Stdout, err)
+	}
+	if r.Kind != "CredentialProviderResponse" || r.CacheKeyType != "Registry" {
+		t.Fatalf("response %+v", r)
+	}
+	return r
+}
+
+// credFor checks the response holds exactly one emulator-issued credential,
+// keyed by key, and returns its password.
+func (h *harness) credFor(t *testing.T, r response, key string) string {
+	t.Helper()
+	a, ok := r.Auth[key]
+	if !ok || len(r.Auth) != 1 {
+		t.Fatalf("auth keys = %v, want exactly %q", keys(r.Auth), key)
+	}
+	if !h.aws.ValidCredential(a.Username, a.Password) {
+		t.Fatalf("credential for %s is not one the emulator issued", key)
+	}
+	return a.Password
+}
+
+func keys[V any](m map[string]V) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// fails checks a failed exec: exit 1, nothing on stdout, one stderr line
+// containing every want.
+func fails(t *testing.T, res exectest.Result, want ...string) {
+	t.Helper()
+	if res.Code != 1 || res.Stdout != "" {
+		t.Fatalf("exit %d, stdout %q; want exit 1 and no stdout (stderr: %s)", res.Code, res.Stdout, res.Stderr)
+	}
+	line := strings.TrimSpace(res.Stderr)
+	lines := strings.Split(line, "\n")
+	last := lines[len(lines)-1]
+	if !strings.HasPrefix(last, "ecr-credential-provider: ") {
+		t.Errorf("error line %q lacks the role prefix", last)
+	}
+	for _, w := range want {
+		if !strings.Contains(last, w) {
+			t.Errorf("error %q lacks %q", last, w)
+		}
+	}
+}
+
+func TestExecHostForms(t *testing.T) {
+	h := newHarness(t)
+	static := h.aws.StaticEnv()
+	tests := []struct {
+		image, key, region, service string
+		env                         []string
+	}{
+		{privateImage, privateHost, "eu-west-1", "ecr", nil},
+		{"123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com/app:v1", "123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com", "us-gov-west-1", "ecr", nil},
+		{"123456789012.dkr-ecr.ap-south-1.on.aws/app", "123456789012.dkr-ecr.ap-south-1.on.aws", "ap-south-1", "ecr", nil},
+		{"123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/app", "123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn", "cn-north-1", "ecr", nil},
+		{"123456789012.dkr.ecr.eusc-de-east-1.amazonaws.eu/app", "123456789012.dkr.ecr.eusc-de-east-1.amazonaws.eu", "eusc-de-east-1", "ecr", nil},
+		{"123456789012.dkr.ecr.us-iso-east-1.c2s.ic.gov/app", "123456789012.dkr.ecr.us-iso-east-1.c2s.ic.gov", "us-iso-east-1", "ecr", nil},
+		// The region comes from the host, not from AWS_REGION.
+		{"123456789012.dkr.ecr.sa-east-1.amazonaws.com/app", "123456789012.dkr.ecr.sa-east-1.amazonaws.com", "sa-east-1", "ecr", []string{"AWS_REGION=eu-central-1"}},
+		{"public.ecr.aws/lambda/python", "public.ecr.aws", "us-east-1", "ecr-public", []string{"AWS_REGION=eu-central-1"}},
+		{"ecr-public.aws.com/lambda/python", "ecr-public.aws.com", "us-east-1", "ecr-public", nil},
+		// A private path containing a public host is still private (upstream #651).
+		{"123456789012.dkr.ecr.eu-west-1.amazonaws.com/public.ecr.aws/x", privateHost, "eu-west-1", "ecr", nil},
+		// Other hosts: the configured region; the key keeps the port.
+		{"mirror.example.com:5000/library/nginx", "mirror.example.com:5000", "eu-central-1", "ecr", []string{"AWS_REGION=eu-central-1"}},
+		{"nginx", "docker.io", "eu-central-1", "ecr", []string{"AWS_REGION=eu-central-1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.image, func(t *testing.T) {
+			h.aws.Reset()
+			r := h.ok(t, h.run(t, req(tt.image, "", nil), append(append([]string{"KCRED_CACHE=off"}, static...), tt.env...)))
+			h.credFor(t, r, tt.key)
+			op := fakecloud.OpECRToken
+			if tt.service == "ecr-public" {
+				op = fakecloud.OpECRPublicToken
+			}
+			calls := h.aws.Calls(op)
+			if len(calls) != 1 || calls[0].Form["region"] != tt.region || calls[0].Form["service"] != tt.service {
+				t.Fatalf("calls = %+v; want one %s call signed for %s/%s", calls, op, tt.region, tt.service)
+			}
+		})
+	}
+	t.Run("other host without a region", func(t *testing.T) {
+		fails(t, h.run(t, req("mirror.example.com/app", "", nil), static), "no region for mirror.example.com", "AWS_REGION")
+	})
+}
+
+// TestExecRealHostNames goes through the HTTPS proxy with the test CA and
+// no endpoint overrides, so the SDK picks the real API host: FIPS and
+// dual-stack registry hosts reach the FIPS and dual-stack endpoints.
+func TestExecRealHostNames(t *testing.T) {
+	h := newHarness(t)
+	proxy, err := fakecloud.NewProxy()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = proxy.Close() })
+	for _, host := range []string{"api.ecr.eu-west-1.amazonaws.com", "api.ecr-fips.us-east-1.amazonaws.com",
+		"ecr.us-west-2.api.aws", "api.ecr-public.us-east-1.amazonaws.com", "ecr-public.us-east-1.api.aws"} {
+		proxy.Route(host, h.aws.Handler())
+	}
+	env := append(append(exectest.CleanEnv(t), proxy.Env()...), h.aws.StaticEnv()...)
+	tests := []struct{ image, apiHost string }{
+		{privateImage, "api.ecr.eu-west-1.amazonaws.com"},
+		{"123456789012.dkr.ecr-fips.us-east-1.amazonaws.com/app", "api.ecr-fips.us-east-1.amazonaws.com"},
+		{"123456789012.dkr-ecr.us-west-2.on.aws/app", "ecr.us-west-2.api.aws"},
+		{"public.ecr.aws/x/y", "api.ecr-public.us-east-1.amazonaws.com"},
+		{"ecr-public.aws.com/x/y", "ecr-public.us-east-1.api.aws"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.image, func(t *testing.T) {
+			h.aws.Reset()
+			res := exectest.Run(t, h.bin, nil, env, req(tt.image, "", nil))
+			h.ok(t, res)
+			calls := h.aws.Calls()
+			if len(calls) != 1 || calls[0].Host != tt.apiHost {
+				t.Fatalf("calls = %d (first host %q), want one to %s", len(calls), firstHost(calls), tt.apiHost)
+			}
+		})
+	}
+}
+
+func firstHost(calls []fakecloud.Call) string {
+	if len(calls) == 0 {
+		return ""
+	}
+	return calls[0].Host
+}
+
+func TestExecIdentities(t *testing.T) {
+	h := newHarness(t)
+	dir := t.TempDir()
+	credsFile := filepath.Join(dir, "credentials")
+	if err := os.WriteFile(credsFile, []byte("[puller]\naws_access_key_id = "+h.aws.StaticKeyID+
+		"\naws_secret_access_key = "+h.aws.StaticSecret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const nodeRole = "arn:aws:iam::123456789012:role/node-puller"
+	h.aws.TrustRole(nodeRole)
+	h.aws.TrustRole(podRole)
+	tokenFile := filepath.Join(dir, "web-identity-token")
+	if err := os.WriteFile(tokenFile, []byte("node-web-identity-jwt"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		name     string
+		env      []string
+		saToken  string
+		ann      map[string]string
+		wantOps  map[string]int
+		wantRole string // role STS was asked for
+		stsKey   bool   // ECR signed with an STS- or IMDS-issued key (not the static one)
+	}{
+		{name: "static env", env: h.aws.StaticEnv(), wantOps: map[string]int{fakecloud.OpECRToken: 1}},
+		{name: "profile", env: []string{"AWS_SHARED_CREDENTIALS_FILE=" + credsFile, "AWS_PROFILE=puller"}, wantOps: map[string]int{fakecloud.OpECRToken: 1}},
+		{name: "instance metadata", env: []string{"AWS_EC2_METADATA_DISABLED=false"}, stsKey: true,
+			wantOps: map[string]int{fakecloud.OpIMDSToken: 1, fakecloud.OpIMDSRole: 1, fakecloud.OpIMDSCredentials: 1, fakecloud.OpECRToken: 1}},
+		{name: "web identity", env: []string{"AWS_WEB_IDENTITY_TOKEN_FILE=" + tokenFile, "AWS_ROLE_ARN=" + nodeRole}, stsKey: true, wantRole: nodeRole,
+			wantOps: map[string]int{fakecloud.OpSTSWebIdentity: 1, fakecloud.OpECRToken: 1}},
+		{name: "service account, annotation", env: append([]string{"AWS_EC2_METADATA_DISABLED=false"}, h.aws.StaticEnv()...),
+			saToken: "pod-jwt", ann: map[string]string{roleARNAnn: podRole}, stsKey: true, wantRole: podRole,
+			wantOps: map[string]int{fakecloud.OpSTSWebIdentity: 1, fakecloud.OpECRToken: 1}},
+		{name: "service account, AWS_ECR_ROLE_ARN", env: []string{"AWS_ECR_ROLE_ARN=" + podRole},
+			saToken: "pod-jwt", stsKey: true, wantRole: podRole,
+			wantOps: map[string]int{fakecloud.OpSTSWebIdentity: 1, fakecloud.OpECRToken: 1}},
+		{name: "service account without a role uses node credentials", env: h.aws.StaticEnv(),
+			saToken: "pod-jwt", ann: map[string]string{"eks.amazonaws.com/role-arn": podRole},
+			wantOps: map[string]int{fakecloud.OpECRToken: 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h.aws.Reset()
+			r := h.ok(t, h.run(t, req(privateImage, tt.saToken, tt.ann), append([]string{"KCRED_CACHE=off"}, tt.env...)))
+			h.credFor(t, r, privateHost)
+			for op, n := range tt.wantOps {
+				if got := h.aws.Count(op); got != n {
+					t.Errorf("%s calls = %d, want %d", op, got, n)
+				}
+			}
+			if got, want := h.aws.Count(""), sum(tt.wantOps); got != want {
+				t.Errorf("%d calls in all, want %d: %+v", got, want, ops(h.aws.Calls()))
+			}
+			if sts := h.aws.Calls(fakecloud.OpSTSWebIdentity); tt.wantRole != "" && (len(sts) != 1 || sts[0].Form["RoleArn"] != tt.wantRole) {
+				t.Errorf("STS calls = %+v, want one for %s", sts, tt.wantRole)
+			}
+			if tt.saToken != "" && tt.wantRole != "" {
+				if sts := h.aws.Calls(fakecloud.OpSTSWebIdentity); sts[0].Form["WebIdentityToken"] != tt.saToken {
+					t.Error("STS was not given the pod's token")
+				}
+			}
+			ecr := h.aws.Calls(fakecloud.OpECRToken)
+			if isStatic := ecr[0].Form["akid"] == h.aws.StaticKeyID; isStatic == tt.stsKey {
+				t.Errorf("ECR signed with %s; want static key: %t", ecr[0].Form["akid"], !tt.stsKey)
+			}
+		})
+	}
+
+	t.Run("role that cannot be assumed fails without falling back", func(t *testing.T) {
+		h.aws.Reset()
+		const denied = "arn:aws:iam::123456789012:role/not-trusted"
+		res := h.run(t, req(privateImage, "pod-jwt", map[string]string{roleARNAnn: denied}),
+			append([]string{"KCRED_CACHE=off"}, h.aws.StaticEnv()...))
+		fails(t, res, "assume role "+denied, "AccessDenied", "trust policy")
+		if n := h.aws.Count(fakecloud.OpECRToken); n != 0 {
+			t.Errorf("%d ECR calls after a failed assume-role; want none (no fall-back to node credentials)", n)
+		}
+	})
+	t.Run("malformed role annotation", func(t *testing.T) {
+		res := h.run(t, req(privateImage, "pod-jwt", map[string]string{roleARNAnn: "pod-puller"}), nil)
+		fails(t, res, "annotation "+roleARNAnn, "not an IAM role ARN")
+	})
+	t.Run("malformed AWS_ECR_ROLE_ARN", func(t *testing.T) {
+		fails(t, h.run(t, req(privateImage, "", nil), []string{"AWS_ECR_ROLE_ARN=nope"}), "AWS_ECR_ROLE_ARN", "not an IAM role ARN")
+	})
+	t.Run("no credentials anywhere", func(t *testing.T) {
+		fails(t, h.run(t, req(privateImage, "", nil), []string{"KCRED_CACHE=off"}), "ECR GetAuthorizationToken in eu-west-1")
+	})
+}
+
+func sum(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+func ops(calls []fakecloud.Call) []string {
+	var out []string
+	for _, c := range calls {
+		out = append(out, c.Op)
+	}
+	return out
+}
+
+func TestExecTokenCache(t *testing.T) {
+	h := newHarness(t)
+	static := h.aws.StaticEnv()
+
+	t.Run("warm cache makes no cloud call", func(t *testing.T) {
+		h.aws.Reset()
+		env := append([]string{"AWS_EC2_METADATA_DISABLED=false"}, "KCRED_CACHE_DIR="+t.TempDir())
+		first := h.credFor(t, h.ok(t, h.run(t, req(privateImage, "", nil), env)), privateHost)
+		calls := h.aws.Count("")
+		if calls == 0 {
+			t.Fatal("cold exec made no call")
+		}
+		// Another registry in the same region shares the region's token.
+		r := h.ok(t, h.run(t, req("210987654321.dkr.ecr.eu-west-1.amazonaws.com/x", "", nil), env))
+		if second := h.credFor(t, r, "210987654321.dkr.ecr.eu-west-1.amazonaws.com"); second != first {
+			t.Error("warm exec returned a different token")
+		}
+		if got := h.aws.Count(""); got != calls {
+			t.Errorf("warm exec made %d cloud calls (IMDS included), want 0", got-calls)
+		}
+	})
+
+	t.Run("20 concurrent cold execs make one call", func(t *testing.T) {
+		h.aws.Reset()
+		env := append([]string{"KCRED_CACHE_DIR=" + t.TempDir()}, static...)
+		// A slow answer keeps the first fetch in flight while the others start.
+		h.aws.Inject(fakecloud.OpECRToken, fakecloud.Fault{Delay: 500 * time.Millisecond, Times: 1})
+		var wg sync.WaitGroup
+		results := make([]exectest.Result, 20)
+		for i := range results {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				results[i] = h.run(t, req(privateImage, "", nil), env)
+			}()
+		}
+		wg.Wait()
+		var pw string
+		for i, res := range results {
+			got := h.credFor(t, h.ok(t, res), privateHost)
+			if i > 0 && got != pw {
+				t.Errorf("exec %d got a different token", i)
+			}
+			pw = got
+		}
+		if n := h.aws.Count(fakecloud.OpECRToken); n != 1 {
+			t.Errorf("GetAuthorizationToken calls = %d, want 1", n)
+		}
+	})
+
+	t.Run("corrupt cache file is replaced", func(t *testing.T) {
+		h.aws.Reset()
+		dir := t.TempDir()
+		env := append([]string{"KCRED_CACHE_DIR=" + dir}, static...)
+		h.ok(t, h.run(t, req(privateImage, "", nil), env))
+		files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+		if len(files) != 1 {
+			t.Fatalf("cache files = %v, want 1", files)
+		}
+		for _, junk := range []string{"{\"version\":1,\"tok", "not json", ""} {
+			if err := os.WriteFile(files[0], []byte(junk), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			before := h.aws.Count(fakecloud.OpECRToken)
+			h.credFor(t, h.ok(t, h.run(t, req(privateImage, "", nil), env)), privateHost)
+			if h.aws.Count(fakecloud.OpECRToken) != before+1 {
+				t.Fatalf("corrupt file %q: no fresh fetch", junk)
+			}
+			h.ok(t, h.run(t, req(privateImage, "", nil), env))
+			if h.aws.Count(fakecloud.OpECRToken) != before+1 {
+				t.Fatalf("corrupt file %q was not replaced: the next exec fetched again", junk)
+			}
+		}
+	})
+
+	t.Run("token near expiry is refreshed", func(t *testing.T) {
+		h.aws.Reset()
+		env := append([]string{"KCRED_CACHE_DIR=" + t.TempDir()}, static...)
+		h.aws.SetTokenLifetime(4 * time.Minute) // inside the 5-minute margin
+		defer h.aws.SetTokenLifetime(12 * time.Hour)
+		r := h.ok(t, h.run(t, req(privateImage, "", nil), env))
+		if r.CacheDuration != "0s" {
+			t.Errorf("cacheDuration = %q for a token expiring within the margin, want 0s", r.CacheDuration)
+		}
+		h.ok(t, h.run(t, req(privateImage, "", nil), env))
+		if n := h.aws.Count(fakecloud.OpECRToken); n != 2 {
+			t.Fatalf("calls = %d, want 2: a token near expiry must not be served", n)
+		}
+		h.aws.SetTokenLifetime(12 * time.Hour)
+		r = h.ok(t, h.run(t, req(privateImage, "", nil), env))
+		d, err := time.ParseDuration(r.CacheDuration)
+		if err != nil || d < 11*time.Hour+50*time.Minute || d > 12*time.Hour-5*time.Minute {
+			t.Errorf("cacheDuration = %q, want 12h minus the 5m margin", r.CacheDuration)
+		}
+		h.ok(t, h.run(t, req(privateImage, "", nil), env))
+		if n := h.aws.Count(fakecloud.OpECRToken); n != 3 {
+			t.Errorf("calls = %d, want 3", n)
+		}
+	})
+
+	t.Run("identities never share an entry", func(t *testing.T) {
+		h.aws.Reset()
+		h.aws.TrustRole(podRole)
+		env := append([]string{"KCRED_CACHE_DIR=" + t.TempDir()}, static...)
+		ann := map[string]string{roleARNAnn: podRole}
+		node := h.credFor(t, h.ok(t, h.run(t, req(privateImage, "", nil), env)), privateHost)
+		podA := h.credFor(t, h.ok(t, h.run(t, req(privateImage, "pod-a-jwt", ann), env)), privateHost)
+		podB := h.credFor(t, h.ok(t, h.run(t, req(privateImage, "pod-b-jwt", ann), env)), privateHost)
+		if node == podA || podA == podB || node == podB {
+			t.Fatal("two identities were given the same token")
+		}
+		if n := h.aws.Count(fakecloud.OpECRToken); n != 3 {
+			t.Fatalf("ECR calls = %d, want 3 (one per identity)", n)
+		}
+		// Each identity's own entry is warm.
+		again := h.credFor(t, h.ok(t, h.run(t, req(privateImage, "pod-a-jwt", ann), env)), privateHost)
+		if again != podA || h.aws.Count("") != 5 {
+			t.Errorf("pod A's second exec: same token %t, calls %d (want 5: 3 ECR + 2 STS)", again == podA, h.aws.Count(""))
+		}
+	})
+}
+
+func TestExecCloudFailures(t *testing.T) {
+	h := newHarness(t)
+	env := append([]string{"KCRED_CACHE=off"}, h.aws.StaticEnv()...)
+
+	t.Run("throttled: bounded retries, then a clear error", func(t *testing.T) {
+		h.aws.Reset()
+		h.aws.Inject(fakecloud.OpECRToken, fakecloud.AWSThrottling(fakecloud.OpECRToken))
+		defer h.aws.Clear()
+		start := time.Now()
+		res := h.run(t, req(privateImage, "", nil), append([]string{"AWS_MAX_ATTEMPTS=3"}, env...))
+		fails(t, res, "get token for "+privateHost, "ThrottlingException")
+		if n := h.aws.Count(fakecloud.OpECRToken); n != 3 {
+			t.Errorf("attempts = %d, want 3", n)
+		}
+		if took := time.Since(start); took > 40*time.Second {
+			t.Errorf("took %s, want well inside the kubelet's minute", took)
+		}
+	})
+	t.Run("5xx once is retried", func(t *testing.T) {
+		h.aws.Reset()
+		h.aws.Inject(fakecloud.OpECRToken, fakecloud.Fault{Status: 503, Times: 1})
+		h.ok(t, h.run(t, req(privateImage, "", nil), append([]string{"AWS_MAX_ATTEMPTS=3"}, env...)))
+		if n := h.aws.Count(fakecloud.OpECRToken); n != 2 {
+			t.Errorf("attempts = %d, want 2", n)
+		}
+	})
+	t.Run("unreachable", func(t *testing.T) {
+		res := h.run(t, req(privateImage, "", nil), append([]string{"AWS_ENDPOINT_URL_ECR=http://127.0.0.1:1", "AWS_MAX_ATTEMPTS=3"}, env...))
+		fails(t, res, "get token for "+privateHost, "connection refused")
+	})
+	t.Run("slow cloud: gives up inside the kubelet's minute", func(t *testing.T) {
+		if testing.Short() {
+			t.Skip("takes the full fetch timeout")
+		}
+		h.aws.Reset()
+		h.aws.Inject(fakecloud.OpECRToken, fakecloud.Fault{Delay: 40 * time.Second})
+		defer h.aws.Clear()
+		start := time.Now()
+		res := h.run(t, req(privateImage, "", nil), append([]string{"AWS_MAX_ATTEMPTS=3"}, env...))
+		fails(t, res, "get token for "+privateHost, "gave up after 30s")
+		if took := time.Since(start); took > 45*time.Second {
+			t.Errorf("took %s, want the error well before the kubelet's one-minute kill", took)
+		}
+	})
+
+	malformed := []struct{ name, body, want string }{
+		{"truncated JSON", `{"authorizationData":[{"authorizationToken":`, "ECR GetAuthorizationToken in eu-west-1"},
+		{"empty list", `{"authorizationData":[]}`, "no authorizationData"},
+		{"no token", `{"authorizationData":[{"expiresAt":1e10}]}`, "no authorizationToken"},
+		{"not base64", `{"authorizationData":[{"authorizationToken":"***","expiresAt":1e10}]}`, "not valid base64"},
+		{"no colon", `{"authorizationData":[{"authorizationToken":"QVdTcHc=","expiresAt":1e10}]}`, "not a user:password pair"},
+		{"wrong type", `{"authorizationData":{"authorizationToken":"QVdTOnB3"}}`, "ECR GetAuthorizationToken in eu-west-1"},
+		{"expired", `{"authorizationData":[{"authorizationToken":"QVdTOnB3","expiresAt":1000}]}`, "check the node's clock"},
+	}
+	for _, tt := range malformed {
+		t.Run("malformed: "+tt.name, func(t *testing.T) {
+			h.aws.Inject(fakecloud.OpECRToken, fakecloud.Fault{Body: tt.body})
+			defer h.aws.Clear()
+			res := h.run(t, req(privateImage, "", nil), env)
+			fails(t, res, tt.want)
+			if strings.Contains(res.Stderr, "panic") || strings.Contains(res.Stderr, "internal error") {
+				t.Errorf("stderr: %s", res.Stderr)
+			}
+		})
+	}
+	t.Run("STS throttled", func(t *testing.T) {
+		h.aws.TrustRole(podRole)
+		h.aws.Inject(fakecloud.OpSTSWebIdentity, fakecloud.AWSThrottling(fakecloud.OpSTSWebIdentity))
+		defer h.aws.Clear()
+		res := h.run(t, req(privateImage, "pod-jwt", map[string]string{roleARNAnn: podRole}), env)
+		fails(t, res, "assume role "+podRole, "Throttling")
+	})
+}
+
+func TestExecNoSecretsInLogs(t *testing.T) {
+	h := newHarness(t)
+	h.aws.TrustRole(podRole)
+	const saToken = "eyJhbGciOiJSUzI1NiJ9.pod-service-account-token.sig"
+	env := append([]string{"KCRED_CACHE_DIR=" + t.TempDir()}, h.aws.StaticEnv()...)
+	var secrets []string
+	for _, c := range []struct {
+		sa  string
+		ann map[string]string
+	}{{"", nil}, {saToken, map[string]string{roleARNAnn: podRole}}} {
+		for range 2 { // cold, then warm
+			res := h.run(t, req(privateImage, c.sa, c.ann), env, "--v=10", "get-credentials")
+			r := h.ok(t, res)
+			secrets = append(secrets, r.Auth[privateHost].Password)
+			if !strings.Contains(res.Stderr, "level=DEBUG") {
+				t.Fatalf("--v=10 logged no debug lines: %s", res.Stderr)
+			}
+			for _, s := range append(secrets, h.aws.StaticSecret, saToken) {
+				if strings.Contains(res.Stderr, s) {
+					t.Fatalf("stderr at --v=10 contains a secret:\n%s", res.Stderr)
+				}
+			}
+		}
+	}
+	res := h.run(t, req(privateImage, saToken, map[string]string{roleARNAnn: "arn:aws:iam::123456789012:role/denied"}), env, "--v=10")
+	if res.Code != 1 || strings.Contains(res.Stderr, saToken) {
+		t.Fatalf("failed assume-role: exit %d, stderr contains the token: %t", res.Code, strings.Contains(res.Stderr, saToken))
+	}
+}
+
+func TestExecCLI(t *testing.T) {
+	h := newHarness(t)
+	env := append([]string{"KCRED_CACHE=off"}, h.aws.StaticEnv()...)
+	for _, args := range [][]string{{"get-credentials"}, {"--v=3"}, {"-v=2", "get-credentials"}, {"--role-annotation=example.com/role"}} {
+		h.ok(t, h.run(t, req(privateImage, "", nil), env, args...))
+	}
+	for _, args := range [][]string{{"--version"}, {"-v"}} {
+		res := h.run(t, "", env, args...)
+		if res.Code != 0 || !strings.HasPrefix(res.Stdout, "ecr-credential-provider ") {
+			t.Errorf("%v: exit %d, stdout %q", args, res.Code, res.Stdout)
+		}
+	}
+	t.Run("configurable annotation", func(t *testing.T) {
+		h.aws.Reset()
+		h.aws.TrustRole(podRole)
+		r := h.ok(t, h.run(t, req(privateImage, "pod-jwt", map[string]string{"eks.amazonaws.com/role-arn": podRole}), env,
+			"--role-annotation=eks.amazonaws.com/role-arn"))
+		h.credFor(t, r, privateHost)
+		if n := h.aws.Count(fakecloud.OpSTSWebIdentity); n != 1 {
+			t.Errorf("STS calls = %d, want 1", n)
+		}
+	})
+}
