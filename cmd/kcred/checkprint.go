@@ -33,7 +33,7 @@ func printReport(w io.Writer, configPath, binDir string, rep *kubelet.Report, no
 			printProvider(w, p, now)
 		}
 		if len(img.Credentials) == 0 {
-			fmt.Fprintln(w, "  credentials: none (the runtime pulls anonymously, after pull secrets and node config)")
+			fmt.Fprintln(w, "  credentials: none from plugins (the runtime still tries pull secrets and the node's docker config, then pulls anonymously)")
 			continue
 		}
 		fmt.Fprintln(w, "  credentials, in the order the runtime tries them:")
