@@ -263,6 +263,11 @@ func TestIdentities(t *testing.T) {
 			registry: "myreg.azurecr.io", identity: "sp:pod-tenant/pod-client:assertion", tenant: "pod-tenant", authority: "login.microsoftonline.com",
 		},
 		{
+			name: "service-account token without annotations: node identity", config: `{"tenantId":"t1","useManagedIdentityExtension":true}`,
+			request:  request{SAToken: sa},
+			registry: "myreg.azurecr.io", identity: "mi:system", tenant: "t1",
+		},
+		{
 			name: "China cloud", config: `{"cloud":"AzureChinaCloud","tenantId":"t1","aadClientId":"c1","aadClientSecret":"s"}`,
 			registry: "myreg.azurecr.cn", identity: "sp:t1/c1:secret", tenant: "t1", authority: "login.chinacloudapi.cn",
 		},

@@ -105,7 +105,8 @@ func (s identitySettings) clientOptions() azcore.ClientOptions {
 }
 
 // newIdentity chooses the identity for req, in this order: the pod's
-// service account (KEP-4412) when the kubelet sent a token; then azure.json:
+// service account (KEP-4412) when the kubelet sent a token and the service
+// account carries the client and tenant annotations; then azure.json:
 // workload identity, managed identity, certificate, secret; then the
 // standard AZURE_* environment: workload identity, certificate, secret.
 func newIdentity(cfg Config, req saRequest, s identitySettings) (identity, error) {
@@ -120,7 +121,10 @@ func newIdentity(cfg Config, req saRequest, s identitySettings) (identity, error
 	}
 	tenant, client := orEnv(cfg.TenantID, "AZURE_TENANT_ID"), orEnv(cfg.AADClientID, "AZURE_CLIENT_ID")
 
-	if req.token != "" {
+	// A token without either annotation is a pod whose service account is
+	// not mapped to an Azure application: it pulls with the node's identity,
+	// as before KEP-4412. One annotation alone is a mistake: saIdentity says so.
+	if req.token != "" && (req.annotations[AnnotationClientID] != "" || req.annotations[AnnotationTenantID] != "") {
 		return saIdentity(req, opts, authority)
 	}
 	switch {

@@ -28,6 +28,7 @@ func TestIdentitySelection(t *testing.T) {
 		{name: "secret without tenant", cfg: Config{AADClientSecret: "s", AADClientID: "c"}, err: "no tenant ID"},
 		{name: "secret without client", cfg: Config{AADClientSecret: "s", TenantID: "t"}, err: "no client ID"},
 		{name: "service account without tenant annotation", sa: saRequest{token: "x", annotations: map[string]string{AnnotationClientID: "c"}}, err: AnnotationTenantID},
+		{name: "service-account token without annotations uses the node identity", cfg: Config{UseManagedIdentityExtension: true}, sa: saRequest{token: "x"}, want: "mi:system"},
 		{name: "nothing", err: "no Azure identity configured"},
 	}
 	for _, tt := range tests {
