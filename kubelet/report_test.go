@@ -1,0 +1,65 @@
+package kubelet
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestRedact(t *testing.T) {
+	r := &Report{Images: []*ImageReport{{
+		Providers:   []*ProviderReport{{Request: `{"serviceAccountToken":"tok-123"}`, Stderr: "got tok-123", Error: "x tok-123"}},
+		Credentials: []Credential{{Key: "r.io", Provider: "p", Username: "u", Password: "pw"}},
+	}}}
+	r.Redact("tok-123")
+	p, c := r.Images[0].Providers[0], r.Images[0].Credentials[0]
+	for _, s := range []string{p.Request, p.Stderr, p.Error, c.Password} {
+		if strings.Contains(s, "tok-123") || strings.Contains(s, "pw") {
+			t.Fatalf("secret left: %q", s)
+		}
+	}
+	if c.Password != Redacted || c.Username != "u" {
+		t.Fatalf("credential %+v", c)
+	}
+}
+
+func TestErrorClass(t *testing.T) {
+	for msg, want := range map[string]string{
+		"": "",
+		"failed to get credential from external registry credential provider: error execing credential provider plugin p for image i: exit status 1: ": "exec",
+		"x: error reading GVK from response: y":   "gvk",
+		"failed to get service account token: no": "serviceAccountToken",
+		"failed to get service account: no":       "serviceAccount",
+		"something new":                           "other",
+	} {
+		if got := ErrorClass(msg); got != want {
+			t.Errorf("ErrorClass(%q) = %q, want %q", msg, got, want)
+		}
+	}
+}
+
+// Accepted answers, as the kubelet's strict decoder accepts them.
+func TestDecodeResponseAccepts(t *testing.T) {
+	const v1 = "credentialprovider.kubelet.k8s.io/v1"
+	for _, body := range []string{
+		`  {"kind":"CredentialProviderResponse","apiVersion":"` + v1 + `","cacheKeyType":"Image"}` + "\n\n",
+		`{"kind":"CredentialProviderResponse","apiVersion":"` + v1 + `","cacheKeyType":"Image","auth":null}`,
+		`{"kind":"CredentialProviderResponse","apiVersion":"` + v1 + `","cacheKeyType":"Image","cacheDuration":"0s","auth":{"r.io":{"username":"u"}}}`,
+		`{"kind":"CredentialProviderResponse","apiVersion":"` + v1 + `","cacheKeyType":"image","cacheDuration":"-1m"}`,
+	} {
+		if _, err := DecodeResponse([]byte(body), v1); err != nil {
+			t.Errorf("%s: %v", body, err)
+		}
+	}
+	for _, body := range []string{
+		`{"kind":"CredentialProviderResponse","apiVersion":"` + v1 + `","CacheKeyType":"Image"}`,
+		`{"kind":"CredentialProviderResponse","apiVersion":"` + v1 + `","cacheKeyType":"Image","cacheDuration":300}`,
+		`{"kind":"CredentialProviderResponse","apiVersion":"` + v1 + `","cacheKeyType":"Image","cacheDuration":"5"}`,
+		`{"kind":"CredentialProviderResponse","apiVersion":"` + v1 + `","cacheKeyType":"Image","auth":{"r.io":{"username":"u","email":"e"}}}`,
+		`{"kind":"Other","apiVersion":"` + v1 + `","cacheKeyType":"Image"}`,
+		`{"kind":"CredentialProviderResponse","apiVersion":"` + v1 + `","cacheKeyType":"Image","cacheKeyType":"Image"}`,
+	} {
+		if _, err := DecodeResponse([]byte(body), v1); err == nil || err.Error() != "error decoding credential provider plugin response from stdout" {
+			t.Errorf("%s: err = %v", body, err)
+		}
+	}
+}
