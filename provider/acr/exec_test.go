@@ -110,6 +110,12 @@ func (h *harness) ok(args, env []string, r request) response {
 
 // fail runs a request that must fail and returns its one-line error.
 func (h *harness) fail(args, env []string, r request) string {
+	line, _ := h.failStderr(args, env, r)
+	return line
+}
+
+// failStderr is fail that also returns all of stderr (logs included).
+func (h *harness) failStderr(args, env []string, r request) (string, string) {
 	h.t.Helper()
 	res := h.run(args, env, r)
 	if res.Code != 1 || res.Stdout != "" {
@@ -121,7 +127,7 @@ func (h *harness) fail(args, env []string, r request) string {
 	if !strings.HasPrefix(line, "acr-credential-provider: ") || !strings.HasSuffix(res.Stderr, "\n") {
 		h.t.Fatalf("stderr does not end with one prefixed error line: %q", res.Stderr)
 	}
-	return line
+	return line, res.Stderr
 }
 
 // checkCredential asserts a full-flow answer for registry keys, and returns
@@ -515,7 +521,7 @@ func TestErrors(t *testing.T) {
 			r := image
 			r.SAToken, r.Annotations = tt.r.SAToken, tt.r.Annotations
 			start := time.Now()
-			msg := h.fail(append(tt.args, "--v=10"), nil, r)
+			msg, stderr := h.failStderr(append(tt.args, "--v=10"), nil, r)
 			t.Log(msg)
 			// Bounded time, generously: well inside the kubelet's minute.
 			if d := time.Since(start); d > 45*time.Second {
@@ -527,8 +533,8 @@ func TestErrors(t *testing.T) {
 				}
 			}
 			for _, secret := range []string{"s3cret-value", "body-text-never-echoed", tt.r.SAToken} {
-				if secret != "" && strings.Contains(msg, secret) {
-					t.Errorf("error %q contains a secret", msg)
+				if secret != "" && strings.Contains(stderr, secret) {
+					t.Errorf("stderr at --v=10 contains a secret:\n%s", stderr)
 				}
 			}
 			for op, n := range tt.calls {
