@@ -17,6 +17,7 @@ import (
 // Operations recorded by the Azure emulator.
 const (
 	OpAzureIMDS      = "azure:imds-token"
+	OpAzureAppMI     = "azure:appservice-token"
 	OpAzureDiscovery = "azure:openid-configuration"
 	OpAzureToken     = "azure:entra-token"
 	OpACRChallenge   = "acr:challenge"
@@ -158,6 +159,41 @@ func (a *Azure) IMDS() http.Handler {
 			"expires_in":   strconv.Itoa(int(time.Until(exp).Seconds())),
 			"expires_on":   strconv.FormatInt(exp.Unix(), 10),
 			"resource":     resource,
+			"token_type":   "Bearer",
+		})
+	})
+}
+
+// AppServiceIdentity serves the App Service / Functions managed identity
+// endpoint (IDENTITY_ENDPOINT, api-version 2019-08-01), which requires the
+// X-IDENTITY-HEADER secret the platform puts in IDENTITY_HEADER.
+func (a *Azure) AppServiceIdentity(secret string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		a.Record(Call{Op: OpAzureAppMI, Host: r.Host, Header: r.Header.Clone(), Form: formValues(q)})
+		if a.Apply(OpAzureAppMI, w) {
+			return
+		}
+		if r.Header.Get("X-IDENTITY-HEADER") != secret {
+			azureJSON(w, http.StatusUnauthorized, map[string]string{"error": "unauthorized", "error_description": "bad X-IDENTITY-HEADER"})
+			return
+		}
+		if q.Get("api-version") != "2019-08-01" || q.Get("resource") == "" {
+			azureJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": "api-version 2019-08-01 and resource required"})
+			return
+		}
+		id := "mi:system"
+		switch {
+		case q.Get("client_id") != "":
+			id = "mi:client_id=" + q.Get("client_id")
+		case q.Get("mi_res_id") != "":
+			id = "mi:msi_res_id=" + q.Get("mi_res_id")
+		}
+		tok, exp := a.issueAccess(id, q.Get("resource"))
+		azureJSON(w, http.StatusOK, map[string]string{
+			"access_token": tok,
+			"expires_on":   strconv.FormatInt(exp.Unix(), 10),
+			"resource":     q.Get("resource"),
 			"token_type":   "Bearer",
 		})
 	})

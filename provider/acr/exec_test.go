@@ -41,6 +41,7 @@ func newHarness(t *testing.T) *harness {
 	}
 	t.Cleanup(func() { p.Close() })
 	az := fakecloud.NewAzure()
+	p.Route("identity.appservice.test", az.AppServiceIdentity("platform-secret"))
 	az.Install(p, "myreg.azurecr.io", "xxx.azurecr.io", "yyy.azurecr.io", "zzz.azurecr.io", "myreg.azurecr.cn", "myreg.azurecr.us", "myreg.westeurope.geo.azurecr.io")
 	return &harness{
 		t: t, az: az, proxy: p,
@@ -214,6 +215,7 @@ func TestIdentities(t *testing.T) {
 		tenant    string // the exchange's tenant field
 		authority string // Entra host, "" for IMDS
 		form      map[string]string
+		miOp      string // the managed-identity endpoint called, default IMDS
 	}{
 		{
 			name: "system-assigned managed identity", config: `{"cloud":"AzurePublicCloud","tenantId":"t1","useManagedIdentityExtension":true}`,
@@ -226,6 +228,11 @@ func TestIdentities(t *testing.T) {
 		{
 			name: "user-assigned managed identity by resource ID", config: `{"tenantId":"t1","useManagedIdentityExtension":true,"userAssignedIdentityID":"` + resID + `"}`,
 			registry: "myreg.azurecr.io", identity: "mi:msi_res_id=" + resID, tenant: "t1",
+		},
+		{
+			name: "App Service managed identity", config: `{"tenantId":"t1","useManagedIdentityExtension":true,"userAssignedIdentityID":"app-client"}`,
+			env:      []string{"IDENTITY_ENDPOINT=http://identity.appservice.test/msi/token", "IDENTITY_HEADER=platform-secret"},
+			registry: "myreg.azurecr.io", identity: "mi:client_id=app-client", tenant: "t1", miOp: fakecloud.OpAzureAppMI,
 		},
 		{
 			name: "service principal secret", config: `{"tenantId":"t1","aadClientId":"c1","aadClientSecret":"s3cret-value"}`,
@@ -307,9 +314,16 @@ func TestIdentities(t *testing.T) {
 				t.Errorf("exchanged identity %q tenant %q, want %q %q", ex.Form["identity"], ex.Form["tenant"], tt.identity, tt.tenant)
 			}
 			if tt.authority == "" {
-				imds := h.az.Calls(fakecloud.OpAzureIMDS)
-				if len(imds) != 1 || imds[0].Header.Get("Metadata") != "true" || imds[0].Form["resource"] != "https://containerregistry.azure.net" {
-					t.Fatalf("IMDS calls %+v", imds)
+				op, other := fakecloud.OpAzureIMDS, fakecloud.OpAzureAppMI
+				if tt.miOp != "" {
+					op, other = tt.miOp, fakecloud.OpAzureIMDS
+				}
+				mi := h.az.Calls(op)
+				if len(mi) != 1 || mi[0].Form["resource"] != "https://containerregistry.azure.net" || h.az.Count(other) != 0 {
+					t.Fatalf("%s calls %+v, %d %s calls", op, mi, h.az.Count(other), other)
+				}
+				if op == fakecloud.OpAzureIMDS && mi[0].Header.Get("Metadata") != "true" {
+					t.Fatalf("IMDS call without Metadata: true: %+v", mi[0])
 				}
 				return
 			}
