@@ -622,3 +622,15 @@ func TestUnquotedChallenge(t *testing.T) {
 	cfg := h.file("azure.json", `{"tenantId":"t1","useManagedIdentityExtension":true}`)
 	h.checkCredential(h.ok([]string{cfg}, nil, req("myreg.azurecr.io/app")), "myreg.azurecr.io", "myreg.azurecr.io")
 }
+
+func TestRefreshTokenWithoutExpiry(t *testing.T) {
+	h := newHarness(t)
+	// A refresh token kcred cannot read: it assumes one hour, not more.
+	h.az.Inject(fakecloud.OpACRExchange, fakecloud.Fault{Body: `{"refresh_token":"opaque-refresh"}`})
+	cfg := h.file("azure.json", `{"tenantId":"t1","useManagedIdentityExtension":true}`)
+	out := h.ok([]string{cfg}, nil, req("myreg.azurecr.io/app"))
+	d, err := time.ParseDuration(out.CacheDuration)
+	if err != nil || d < 50*time.Minute || d > 55*time.Minute || out.Auth["myreg.azurecr.io"].Password != "opaque-refresh" {
+		t.Fatalf("answer %+v, want the token for about 55m", out)
+	}
+}
