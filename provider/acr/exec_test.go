@@ -512,6 +512,7 @@ func TestErrors(t *testing.T) {
 			r:    request{SAToken: saToken("system:serviceaccount:a:b"), Annotations: map[string]string{acr.AnnotationTenantID: "t"}},
 			want: []string{acr.AnnotationClientID, "missing or empty"}, calls: map[string]int{"": 0},
 		},
+		{name: "mirror to another cloud", args: []string{mi, "--registry-mirror=mcr.microsoft.com:myreg.azurecr.cn"}, want: []string{"target is in AzureChinaCloud"}},
 		{name: "no config argument", want: []string{"config file is not specified"}},
 		{name: "two config arguments", args: []string{mi, sp}, want: []string{"exactly one argument"}},
 		{name: "missing config file", args: []string{"/nonexistent/azure.json"}, want: []string{"read Azure config", "no such file"}},

@@ -58,7 +58,7 @@ func New(env plugin.Env, configPath string, o Options) (*Provider, error) {
 	}
 	for _, m := range o.Mirrors {
 		if _, tc, _ := loginServer(m.Target); tc.Name != c.Name {
-			return nil, fmt.Errorf("registry mirror %s:%s: target is in %s, the Azure config's cloud is %s", m.Source, m.Target, tc.Name, c.Name)
+			return nil, fmt.Errorf("registry mirror %s:%s: target is in %s, the Azure config's cloud is %s (mirror to a registry of the configured cloud)", m.Source, m.Target, tc.Name, c.Name)
 		}
 	}
 	log := env.Log
