@@ -2,9 +2,11 @@ package ecr_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -317,7 +319,21 @@ func TestExecIdentities(t *testing.T) {
 		fails(t, h.run(t, req(privateImage, "", nil), []string{"AWS_ECR_ROLE_ARN=nope"}), "AWS_ECR_ROLE_ARN", "not an IAM role ARN")
 	})
 	t.Run("no credentials anywhere", func(t *testing.T) {
-		fails(t, h.run(t, req(privateImage, "", nil), []string{"KCRED_CACHE=off"}), "ECR GetAuthorizationToken in eu-west-1")
+		h.aws.Reset()
+		fails(t, h.run(t, req(privateImage, "", nil), []string{"KCRED_CACHE=off"}), "get node credentials", "check the instance profile")
+		if n := h.aws.Count(""); n != 0 {
+			t.Errorf("%d cloud calls without credentials, want 0", n)
+		}
+	})
+	t.Run("instance metadata without a role", func(t *testing.T) {
+		h.aws.Reset()
+		h.aws.Inject(fakecloud.OpIMDSRole, fakecloud.Fault{Status: 404})
+		defer h.aws.Clear()
+		fails(t, h.run(t, req(privateImage, "", nil), []string{"KCRED_CACHE=off", "AWS_EC2_METADATA_DISABLED=false"}),
+			"get node credentials", "no EC2 IMDS role found")
+		if n := h.aws.Count(fakecloud.OpECRToken); n != 0 {
+			t.Errorf("%d ECR calls without credentials, want 0", n)
+		}
 	})
 }
 
@@ -463,20 +479,27 @@ func TestExecCloudFailures(t *testing.T) {
 	h := newHarness(t)
 	env := append([]string{"KCRED_CACHE=off"}, h.aws.StaticEnv()...)
 
-	t.Run("throttled: bounded retries, then a clear error", func(t *testing.T) {
-		h.aws.Reset()
-		h.aws.Inject(fakecloud.OpECRToken, fakecloud.AWSThrottling(fakecloud.OpECRToken))
-		defer h.aws.Clear()
-		start := time.Now()
-		res := h.run(t, req(privateImage, "", nil), append([]string{"AWS_MAX_ATTEMPTS=3"}, env...))
-		fails(t, res, "get token for "+privateHost, "ThrottlingException")
-		if n := h.aws.Count(fakecloud.OpECRToken); n != 3 {
-			t.Errorf("attempts = %d, want 3", n)
-		}
-		if took := time.Since(start); took > 40*time.Second {
-			t.Errorf("took %s, want well inside the kubelet's minute", took)
-		}
-	})
+	// Default: 3 attempts; AWS_MAX_ATTEMPTS applies as with upstream.
+	for _, tt := range []struct{ maxAttempts, want int }{{0, 3}, {4, 4}} {
+		t.Run(fmt.Sprintf("throttled, AWS_MAX_ATTEMPTS=%d: bounded retries, then a clear error", tt.maxAttempts), func(t *testing.T) {
+			h.aws.Reset()
+			h.aws.Inject(fakecloud.OpECRToken, fakecloud.AWSThrottling(fakecloud.OpECRToken))
+			defer h.aws.Clear()
+			attempts := ""
+			if tt.maxAttempts > 0 {
+				attempts = strconv.Itoa(tt.maxAttempts)
+			}
+			start := time.Now()
+			res := h.run(t, req(privateImage, "", nil), append(append([]string{}, env...), "AWS_MAX_ATTEMPTS="+attempts))
+			fails(t, res, "get token for "+privateHost, "ThrottlingException")
+			if n := h.aws.Count(fakecloud.OpECRToken); n != tt.want {
+				t.Errorf("attempts = %d, want %d", n, tt.want)
+			}
+			if took := time.Since(start); took > 40*time.Second {
+				t.Errorf("took %s, want well inside the kubelet's minute", took)
+			}
+		})
+	}
 	t.Run("5xx once is retried", func(t *testing.T) {
 		h.aws.Reset()
 		h.aws.Inject(fakecloud.OpECRToken, fakecloud.Fault{Status: 503, Times: 1})
@@ -494,7 +517,7 @@ func TestExecCloudFailures(t *testing.T) {
 			t.Skip("takes the full fetch timeout")
 		}
 		h.aws.Reset()
-		h.aws.Inject(fakecloud.OpECRToken, fakecloud.Fault{Delay: 40 * time.Second})
+		h.aws.Inject(fakecloud.OpECRToken, fakecloud.Fault{Delay: 12 * time.Second})
 		defer h.aws.Clear()
 		start := time.Now()
 		res := h.run(t, req(privateImage, "", nil), append([]string{"AWS_MAX_ATTEMPTS=3"}, env...))

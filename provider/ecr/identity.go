@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -12,7 +13,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -33,13 +33,12 @@ const RoleARNEnv = "AWS_ECR_ROLE_ARN"
 const sessionName = "ecr-credential-provider"
 
 // Bounds on cloud calls: every HTTP attempt gives up after attemptTimeout,
-// the SDK's standard retryer makes at most 3 attempts (AWS_MAX_ATTEMPTS
-// overrides) with at most maxBackoff between them, and one token fetch
-// (credentials + token) gives up after fetchTimeout, well inside the
-// kubelet's one-minute exec timeout.
+// the SDK's standard retryer makes 3 attempts with jittered backoff
+// (AWS_MAX_ATTEMPTS and AWS_RETRY_MODE apply, as with upstream), and one
+// token fetch (credentials + token) gives up after fetchTimeout whatever
+// those say, well inside the kubelet's one-minute exec timeout.
 const (
 	attemptTimeout = 10 * time.Second
-	maxBackoff     = 2 * time.Second
 	fetchTimeout   = 30 * time.Second
 )
 
@@ -137,9 +136,6 @@ func checkRoleARN(arn, source string) error {
 func loadConfig(ctx context.Context, region string, log *slog.Logger) (aws.Config, error) {
 	opts := []func(*config.LoadOptions) error{
 		config.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(attemptTimeout)),
-		config.WithRetryer(func() aws.Retryer {
-			return retry.NewStandard(func(o *retry.StandardOptions) { o.MaxBackoff = maxBackoff })
-		}),
 		config.WithLogger(sdkLogger(log)),
 	}
 	if region != "" {
@@ -158,6 +154,21 @@ func sdkLogger(log *slog.Logger) logging.Logger {
 		}
 		log.Debug("aws sdk: " + fmt.Sprintf(format, v...))
 	})
+}
+
+// nodeCredentials resolves the node's credentials once, before the token
+// call: the SDK would otherwise redo the whole chain (instance metadata
+// included) on each of its retries, and mix "no credentials" into an ECR
+// error.
+func nodeCredentials(ctx context.Context, cfg aws.Config) error {
+	if cfg.Credentials == nil {
+		return errors.New("no AWS credentials configured (check the provider's env and AWS_PROFILE)")
+	}
+	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
+		return fmt.Errorf("get node credentials: %w (check the instance profile or the credentials in the provider's env: "+
+			"AWS_PROFILE, AWS_ACCESS_KEY_ID, AWS_WEB_IDENTITY_TOKEN_FILE, AWS_CONTAINER_CREDENTIALS_FULL_URI)", err)
+	}
+	return nil
 }
 
 // assumeRole exchanges the pod's token for the role's credentials with STS

@@ -92,6 +92,8 @@ func (p *Provider) Credentials(ctx context.Context, req plugin.Request) (plugin.
 			if cfg, err = assumeRole(ctx, cfg, id); err != nil {
 				return tokencache.Token{}, err
 			}
+		} else if err := nodeCredentials(ctx, cfg); err != nil {
+			return tokencache.Token{}, err
 		}
 		return getToken(ctx, cfg, h, p.now())
 	})
