@@ -24,6 +24,8 @@ const (
 	OpECRToken         = "ecr:GetAuthorizationToken"
 	OpECRPublicToken   = "ecr-public:GetAuthorizationToken"
 	OpSTSWebIdentity   = "sts:AssumeRoleWithWebIdentity"
+	OpContainerCreds   = "container:GetCredentials"
+	containerCredsPath = "/container-credentials"
 	ecrTarget          = "AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken"
 	ecrPublicTarget    = "SpencerFrontendService.GetAuthorizationToken"
 	awsAccount         = "123456789012"
@@ -32,8 +34,9 @@ const (
 )
 
 // AWS emulates, on one http.Handler, the AWS endpoints the ECR provider
-// uses: instance metadata v2, ECR and ECR Public GetAuthorizationToken, and
-// STS AssumeRoleWithWebIdentity. Requests are routed by path, X-Amz-Target
+// uses: instance metadata v2, the container credentials endpoint (ECS, EKS
+// Pod Identity), ECR and ECR Public GetAuthorizationToken, and STS
+// AssumeRoleWithWebIdentity. Requests are routed by path, X-Amz-Target
 // and form Action, never by host, so it serves both endpoint-URL overrides
 // and real host names behind a proxy.
 //
@@ -52,6 +55,9 @@ type AWS struct {
 	Region string
 	// RoleName is the instance profile role IMDS reports.
 	RoleName string
+	// ContainerToken is the authorization token the container credentials
+	// endpoint requires.
+	ContainerToken string
 
 	mu           sync.Mutex
 	tokenLife    time.Duration
@@ -68,17 +74,18 @@ type AWS struct {
 // session credentials.
 func NewAWS() *AWS {
 	return &AWS{
-		StaticKeyID:  "AKIA" + strings.ToUpper(randomHex(8)),
-		StaticSecret: randomHex(20),
-		Region:       "eu-west-3",
-		RoleName:     "kcred-node",
-		tokenLife:    defaultTokenLife,
-		sessionLife:  defaultSessionLife,
-		now:          time.Now,
-		sessions:     map[string]string{},
-		imdsTokens:   map[string]bool{},
-		trustedRoles: map[string]bool{},
-		issued:       map[string]time.Time{},
+		StaticKeyID:    "AKIA" + strings.ToUpper(randomHex(8)),
+		StaticSecret:   randomHex(20),
+		Region:         "eu-west-3",
+		RoleName:       "kcred-node",
+		ContainerToken: randomHex(16),
+		tokenLife:      defaultTokenLife,
+		sessionLife:    defaultSessionLife,
+		now:            time.Now,
+		sessions:       map[string]string{},
+		imdsTokens:     map[string]bool{},
+		trustedRoles:   map[string]bool{},
+		issued:         map[string]time.Time{},
 	}
 }
 
@@ -98,6 +105,15 @@ func Env(baseURL string) []string {
 // StaticEnv returns the env credentials of the static key pair.
 func (a *AWS) StaticEnv() []string {
 	return []string{"AWS_ACCESS_KEY_ID=" + a.StaticKeyID, "AWS_SECRET_ACCESS_KEY=" + a.StaticSecret}
+}
+
+// ContainerEnv returns the variables that make the SDK take credentials
+// from the emulator's container credentials endpoint at baseURL.
+func (a *AWS) ContainerEnv(baseURL string) []string {
+	return []string{
+		"AWS_CONTAINER_CREDENTIALS_FULL_URI=" + baseURL + containerCredsPath,
+		"AWS_CONTAINER_AUTHORIZATION_TOKEN=" + a.ContainerToken,
+	}
 }
 
 // SetTokenLifetime sets how long newly issued ECR tokens live; zero or
@@ -133,6 +149,10 @@ func (a *AWS) Handler() http.Handler {
 func (a *AWS) serve(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, "/latest/") {
 		a.serveIMDS(w, r)
+		return
+	}
+	if r.URL.Path == containerCredsPath {
+		a.serveContainer(w, r)
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
@@ -223,6 +243,21 @@ func (a *AWS) serveIMDS(w http.ResponseWriter, r *http.Request) {
 			"LastUpdated": a.now().UTC().Format(time.RFC3339),
 		})
 	}
+}
+
+// serveContainer answers the container credentials endpoint.
+func (a *AWS) serveContainer(w http.ResponseWriter, r *http.Request) {
+	a.record(OpContainerCreds, r, nil)
+	if a.Apply(OpContainerCreds, w) {
+		return
+	}
+	if r.Header.Get("Authorization") != a.ContainerToken {
+		http.Error(w, `{"code":"AccessDenied","message":"bad authorization token"}`, http.StatusForbidden)
+		return
+	}
+	id, secret, session, exp := a.issueSession()
+	writeJSON(w, map[string]string{"AccessKeyId": id, "SecretAccessKey": secret, "Token": session,
+		"Expiration": exp.UTC().Format(time.RFC3339)})
 }
 
 // issueSession creates temporary credentials ECR will accept.

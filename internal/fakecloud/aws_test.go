@@ -97,6 +97,27 @@ func TestAWSIMDSv2(t *testing.T) {
 	}
 }
 
+func TestAWSContainerCredentials(t *testing.T) {
+	a := NewAWS()
+	srv := httptest.NewServer(a.Handler())
+	defer srv.Close()
+	env := strings.Join(a.ContainerEnv(srv.URL), " ")
+	if !strings.Contains(env, "AWS_CONTAINER_CREDENTIALS_FULL_URI="+srv.URL+containerCredsPath) {
+		t.Fatalf("ContainerEnv = %s", env)
+	}
+	if resp, _ := awsDo(t, "GET", srv.URL+containerCredsPath, map[string]string{"Authorization": "wrong"}, ""); resp.StatusCode != 403 {
+		t.Fatalf("wrong token: status %d, want 403", resp.StatusCode)
+	}
+	_, body := awsDo(t, "GET", srv.URL+containerCredsPath, map[string]string{"Authorization": a.ContainerToken}, "")
+	var creds struct{ AccessKeyId, Token string }
+	if err := json.Unmarshal([]byte(body), &creds); err != nil || creds.AccessKeyId == "" {
+		t.Fatalf("credentials = %s (%v)", body, err)
+	}
+	if resp, body := awsDo(t, "POST", srv.URL+"/", ecrHeaders(ecrTarget, sigv4(creds.AccessKeyId, "eu-west-3", "ecr"), creds.Token), "{}"); resp.StatusCode != 200 {
+		t.Fatalf("ECR with container key: %d %s", resp.StatusCode, body)
+	}
+}
+
 func TestAWSECR(t *testing.T) {
 	a := NewAWS()
 	srv := httptest.NewServer(a.Handler())

@@ -249,25 +249,27 @@ func TestExecIdentities(t *testing.T) {
 	}
 
 	tests := []struct {
-		name     string
-		env      []string
-		saToken  string
-		ann      map[string]string
-		wantOps  map[string]int
-		wantRole string // role STS was asked for
-		stsKey   bool   // ECR signed with an STS- or IMDS-issued key (not the static one)
+		name      string
+		env       []string
+		saToken   string
+		ann       map[string]string
+		wantOps   map[string]int
+		wantRole  string // role STS was asked for
+		issuedKey bool   // ECR signed with a key IMDS, STS or the container endpoint issued (not the static one)
 	}{
 		{name: "static env", env: h.aws.StaticEnv(), wantOps: map[string]int{fakecloud.OpECRToken: 1}},
 		{name: "profile", env: []string{"AWS_SHARED_CREDENTIALS_FILE=" + credsFile, "AWS_PROFILE=puller"}, wantOps: map[string]int{fakecloud.OpECRToken: 1}},
-		{name: "instance metadata", env: []string{"AWS_EC2_METADATA_DISABLED=false"}, stsKey: true,
+		{name: "instance metadata", env: []string{"AWS_EC2_METADATA_DISABLED=false"}, issuedKey: true,
 			wantOps: map[string]int{fakecloud.OpIMDSToken: 1, fakecloud.OpIMDSRole: 1, fakecloud.OpIMDSCredentials: 1, fakecloud.OpECRToken: 1}},
-		{name: "web identity", env: []string{"AWS_WEB_IDENTITY_TOKEN_FILE=" + tokenFile, "AWS_ROLE_ARN=" + nodeRole}, stsKey: true, wantRole: nodeRole,
+		{name: "container credentials", env: h.aws.ContainerEnv(h.url), issuedKey: true,
+			wantOps: map[string]int{fakecloud.OpContainerCreds: 1, fakecloud.OpECRToken: 1}},
+		{name: "web identity", env: []string{"AWS_WEB_IDENTITY_TOKEN_FILE=" + tokenFile, "AWS_ROLE_ARN=" + nodeRole}, issuedKey: true, wantRole: nodeRole,
 			wantOps: map[string]int{fakecloud.OpSTSWebIdentity: 1, fakecloud.OpECRToken: 1}},
 		{name: "service account, annotation", env: append([]string{"AWS_EC2_METADATA_DISABLED=false"}, h.aws.StaticEnv()...),
-			saToken: "pod-jwt", ann: map[string]string{roleARNAnn: podRole}, stsKey: true, wantRole: podRole,
+			saToken: "pod-jwt", ann: map[string]string{roleARNAnn: podRole}, issuedKey: true, wantRole: podRole,
 			wantOps: map[string]int{fakecloud.OpSTSWebIdentity: 1, fakecloud.OpECRToken: 1}},
 		{name: "service account, AWS_ECR_ROLE_ARN", env: []string{"AWS_ECR_ROLE_ARN=" + podRole},
-			saToken: "pod-jwt", stsKey: true, wantRole: podRole,
+			saToken: "pod-jwt", issuedKey: true, wantRole: podRole,
 			wantOps: map[string]int{fakecloud.OpSTSWebIdentity: 1, fakecloud.OpECRToken: 1}},
 		{name: "service account without a role uses node credentials", env: h.aws.StaticEnv(),
 			saToken: "pod-jwt", ann: map[string]string{"eks.amazonaws.com/role-arn": podRole},
@@ -295,8 +297,8 @@ func TestExecIdentities(t *testing.T) {
 				}
 			}
 			ecr := h.aws.Calls(fakecloud.OpECRToken)
-			if isStatic := ecr[0].Form["akid"] == h.aws.StaticKeyID; isStatic == tt.stsKey {
-				t.Errorf("ECR signed with %s; want static key: %t", ecr[0].Form["akid"], !tt.stsKey)
+			if isStatic := ecr[0].Form["akid"] == h.aws.StaticKeyID; isStatic == tt.issuedKey {
+				t.Errorf("ECR signed with %s; want static key: %t", ecr[0].Form["akid"], !tt.issuedKey)
 			}
 		})
 	}
