@@ -42,7 +42,7 @@ demo: deps
 	$(ISOLATED) env $(OFFLINE) $(GO) run ./cmd/kcred-demo
 
 bench: deps
-	$(ISOLATED) env $(OFFLINE) $(GO) test -run '^$$' -bench . -benchtime 20x ./bench/
+	$(ISOLATED) env $(OFFLINE) $(GO) test -run '^$$' -bench . -benchtime 20x -timeout 40m ./bench/
 
 clean:
 	rm -rf bin
