@@ -17,6 +17,9 @@ type Role struct {
 	Aliases []string
 	// Summary is one line for `kcred --help`.
 	Summary string
+	// Args describes the positional arguments for --help, e.g.
+	// "AZURE_JSON"; empty when the role takes none.
+	Args string
 	// Setup registers the role's own flags on fs (the runtime has already
 	// registered the shared ones: --v, --cache-dir, --version) and returns
 	// the constructor the runtime calls after parsing, with the positional

@@ -111,7 +111,11 @@ func NewLogger(w io.Writer, verbosity int) *slog.Logger {
 
 func usage(w io.Writer, role Role, fs *flag.FlagSet) {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "%s: %s\n\n", role.Name, role.Summary)
+	fmt.Fprintf(&b, "%s: %s\n\nUsage: %s [flags]", role.Name, role.Summary, role.Name)
+	if role.Args != "" {
+		fmt.Fprintf(&b, " %s", role.Args)
+	}
+	b.WriteString("\n\n")
 	fmt.Fprintf(&b, "A kubelet exec credential provider: reads a CredentialProviderRequest (JSON, any of\n%s, %s, %s)\non stdin and writes a CredentialProviderResponse in the same apiVersion on stdout.\n\nFlags:\n", APIVersionV1, APIVersionV1beta1, APIVersionV1alpha1)
 	fs.VisitAll(func(f *flag.Flag) {
 		if klogCompat[f.Name] {

@@ -130,17 +130,17 @@ func (c *Cache) Do(ctx context.Context, key Key, fetch Fetch) (tok Token, hit bo
 	}
 	id := key.id()
 	if tok, ok := c.get(id); ok {
-		c.log.Debug("token cache hit", "role", key.Role, "scope", key.Scope)
+		c.log.Debug("token cache hit", "scope", key.Scope)
 		return tok, true, nil
 	}
 	unlock := c.lock(ctx, id)
 	defer unlock()
 	// Another process may have fetched while we waited for the lock.
 	if tok, ok := c.get(id); ok {
-		c.log.Debug("token cache hit after wait", "role", key.Role, "scope", key.Scope)
+		c.log.Debug("token cache hit after wait", "scope", key.Scope)
 		return tok, true, nil
 	}
-	c.log.Debug("token cache miss", "role", key.Role, "scope", key.Scope)
+	c.log.Debug("token cache miss", "scope", key.Scope)
 	tok, err = fetch(ctx)
 	if err != nil {
 		return Token{}, false, err

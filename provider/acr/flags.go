@@ -12,6 +12,7 @@ import (
 // [--registry-mirror=SRC:DST[,SRC:DST]]`.
 var Role = plugin.Role{
 	Name:    "acr-credential-provider",
+	Args:    "AZURE_JSON  (the cloud config, e.g. /etc/kubernetes/azure.json)",
 	Summary: "Azure Container Registry: managed/workload identity, service principal or service-account token exchanged for an ACR refresh token",
 	Setup: func(fs *flag.FlagSet) func(plugin.Env, []string) (plugin.Provider, error) {
 		var o Options
