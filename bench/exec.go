@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,6 +31,15 @@ type Exec struct {
 // or runs past the kubelet's one-minute exec timeout.
 func Run(tb testing.TB, path string, args, env []string, stdin string) Exec {
 	tb.Helper()
+	res, err := run(path, args, env, stdin)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return res
+}
+
+// run is Run for goroutines, which must not stop the benchmark themselves.
+func run(path string, args, env []string, stdin string) (Exec, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 70*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, path, args...)
@@ -42,16 +52,16 @@ func Run(tb testing.TB, path string, args, env []string, stdin string) Exec {
 	res := Exec{Wall: time.Since(start), Stdout: stdout.String(), Stderr: stderr.String()}
 	var exitErr *exec.ExitError
 	if err != nil && !errors.As(err, &exitErr) {
-		tb.Fatalf("exec %s: %v", path, err)
+		return res, fmt.Errorf("exec %s: %w", path, err)
 	}
 	if ctx.Err() != nil {
-		tb.Fatalf("exec %s: still running after %v", path, res.Wall)
+		return res, fmt.Errorf("exec %s: still running after %v", path, res.Wall)
 	}
 	res.Code = cmd.ProcessState.ExitCode()
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		res.MaxRSS = ru.Maxrss * 1024 // Linux reports KiB
 	}
-	return res
+	return res, nil
 }
 
 var (

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -37,11 +38,20 @@ func Request(image string) string {
 // credentials.
 func (s Scenario) exec(b *testing.B, link, cacheDir string) Exec {
 	b.Helper()
-	res := Run(b, link, s.Args, append(s.Env[:len(s.Env):len(s.Env)], "KCRED_CACHE_DIR="+cacheDir), s.Request)
-	if res.Code != 0 || !strings.Contains(res.Stdout, `"auth"`) {
-		b.Fatalf("%s exited %d without credentials: stdout %q, stderr %q", s.Role, res.Code, res.Stdout, res.Stderr)
+	res, err := s.try(link, cacheDir)
+	if err != nil {
+		b.Fatal(err)
 	}
 	return res
+}
+
+// try is exec for goroutines: it returns the failure instead.
+func (s Scenario) try(link, cacheDir string) (Exec, error) {
+	res, err := run(link, s.Args, append(s.Env[:len(s.Env):len(s.Env)], "KCRED_CACHE_DIR="+cacheDir), s.Request)
+	if err == nil && (res.Code != 0 || !strings.Contains(res.Stdout, `"auth"`)) {
+		err = fmt.Errorf("%s exited %d without credentials: stdout %q, stderr %q", s.Role, res.Code, res.Stdout, res.Stderr)
+	}
+	return res, err
 }
 
 // Warm measures an exec answered from a warm on-disk cache, interleaved
@@ -110,14 +120,16 @@ func Concurrent(b *testing.B, s Scenario, n int) {
 		cache := fmt.Sprintf("%s/%d", root, i)
 		start := make(chan struct{})
 		var wg sync.WaitGroup
+		var errs []error
 		for range n {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				<-start
-				res := s.exec(b, link, cache)
+				res, err := s.try(link, cache)
 				mu.Lock()
 				each.Add(res.Wall)
+				errs = append(errs, err)
 				mu.Unlock()
 			}()
 		}
@@ -125,6 +137,9 @@ func Concurrent(b *testing.B, s Scenario, n int) {
 		close(start)
 		wg.Wait()
 		batch.Add(time.Since(t0))
+		if err := errors.Join(errs...); err != nil {
+			b.Fatal(err)
+		}
 	}
 	b.StopTimer()
 	batch.Report(b, "batch")
