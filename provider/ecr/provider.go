@@ -14,6 +14,8 @@ import (
 	"net"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+
 	"github.com/kcred/kcred/plugin"
 	"github.com/kcred/kcred/tokencache"
 )
@@ -86,16 +88,7 @@ func (p *Provider) Credentials(ctx context.Context, req plugin.Request) (plugin.
 
 	key := tokencache.Key{Role: p.role, Identity: id.fingerprint, Scope: scope(h, cfg.Region)}
 	tok, hit, err := p.cache.Do(ctx, key, func(ctx context.Context) (tokencache.Token, error) {
-		ctx, cancel := context.WithTimeout(ctx, fetchTimeout)
-		defer cancel()
-		if id.roleARN != "" {
-			if cfg, err = assumeRole(ctx, cfg, id); err != nil {
-				return tokencache.Token{}, err
-			}
-		} else if err := nodeCredentials(ctx, cfg); err != nil {
-			return tokencache.Token{}, err
-		}
-		return getToken(ctx, cfg, h, p.now())
+		return p.fetch(ctx, cfg, h, id)
 	})
 	if err != nil {
 		return plugin.Answer{}, fmt.Errorf("ecr: get token for %s: %w%s", req.Registry, err, hint(ctx, err))
@@ -108,17 +101,32 @@ func (p *Provider) Credentials(ctx context.Context, req plugin.Request) (plugin.
 	}, nil
 }
 
+// fetch obtains a fresh token from AWS (a token-cache miss), within
+// fetchTimeout: the role's credentials in service-account mode, else the
+// node's, then the token.
+func (p *Provider) fetch(ctx context.Context, cfg aws.Config, h Host, id identity) (tokencache.Token, error) {
+	ctx, cancel := context.WithTimeout(ctx, fetchTimeout)
+	defer cancel()
+	if id.roleARN != "" {
+		var err error
+		if cfg, err = assumeRole(ctx, cfg, id); err != nil {
+			return tokencache.Token{}, err
+		}
+	} else if err := nodeCredentials(ctx, cfg); err != nil {
+		return tokencache.Token{}, err
+	}
+	return getToken(ctx, cfg, h, p.now())
+}
+
 // identity picks the request's credential source (see Credentials).
 func (p *Provider) identity(req plugin.Request) (identity, error) {
 	if req.ServiceAccountToken == "" {
 		return nodeIdentity(p.getenv), nil
 	}
-	if arn := req.ServiceAccountAnnotations[p.annotation]; arn != "" {
-		if err := checkRoleARN(arn, "service-account annotation "+p.annotation); err != nil {
-			return identity{}, fmt.Errorf("ecr: %w", err)
-		}
-	}
 	arn := roleARNFor(req.ServiceAccountAnnotations, p.annotation, p.envRoleARN)
+	if err := checkRoleARN(arn, "service-account annotation "+p.annotation); err != nil {
+		return identity{}, fmt.Errorf("ecr: %w", err)
+	}
 	if arn == "" {
 		p.log.Info("service-account mode without a role: using node credentials", "annotation", p.annotation, "env", RoleARNEnv)
 		return nodeIdentity(p.getenv), nil
