@@ -247,6 +247,11 @@ func TestExecIdentities(t *testing.T) {
 	if err := os.WriteFile(tokenFile, []byte("node-web-identity-jwt"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	configFile := filepath.Join(dir, "config")
+	if err := os.WriteFile(configFile, []byte("[profile web]\nrole_arn = "+nodeRole+
+		"\nweb_identity_token_file = "+tokenFile+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 
 	tests := []struct {
 		name      string
@@ -259,6 +264,8 @@ func TestExecIdentities(t *testing.T) {
 	}{
 		{name: "static env", env: h.aws.StaticEnv(), wantOps: map[string]int{fakecloud.OpECRToken: 1}},
 		{name: "profile", env: []string{"AWS_SHARED_CREDENTIALS_FILE=" + credsFile, "AWS_PROFILE=puller"}, wantOps: map[string]int{fakecloud.OpECRToken: 1}},
+		{name: "profile with a web-identity role", env: []string{"AWS_CONFIG_FILE=" + configFile, "AWS_PROFILE=web"}, issuedKey: true, wantRole: nodeRole,
+			wantOps: map[string]int{fakecloud.OpSTSWebIdentity: 1, fakecloud.OpECRToken: 1}},
 		{name: "instance metadata", env: []string{"AWS_EC2_METADATA_DISABLED=false"}, issuedKey: true,
 			wantOps: map[string]int{fakecloud.OpIMDSToken: 1, fakecloud.OpIMDSRole: 1, fakecloud.OpIMDSCredentials: 1, fakecloud.OpECRToken: 1}},
 		{name: "container credentials", env: h.aws.ContainerEnv(h.url), issuedKey: true,
@@ -380,18 +387,28 @@ func TestExecTokenCache(t *testing.T) {
 	t.Run("20 concurrent cold execs make one call", func(t *testing.T) {
 		h.aws.Reset()
 		env := append([]string{"KCRED_CACHE_DIR=" + t.TempDir()}, static...)
-		// A slow answer keeps the first fetch in flight while the others start.
-		h.aws.Inject(fakecloud.OpECRToken, fakecloud.Fault{Delay: 500 * time.Millisecond, Times: 1})
+		// A slow answer keeps the first fetch in flight while the others start,
+		// so they find the lock taken rather than a warm cache.
+		h.aws.Inject(fakecloud.OpECRToken, fakecloud.Fault{Delay: 2 * time.Second, Times: 1})
 		var wg sync.WaitGroup
 		results := make([]exectest.Result, 20)
 		for i := range results {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				results[i] = h.run(t, req(privateImage, "", nil), env)
+				results[i] = h.run(t, req(privateImage, "", nil), env, "--v=4")
 			}()
 		}
 		wg.Wait()
+		waited := 0
+		for _, res := range results {
+			if strings.Contains(res.Stderr, "after wait") {
+				waited++
+			}
+		}
+		if waited == 0 {
+			t.Error("no exec waited for the one in flight: the test did not exercise the single flight")
+		}
 		var pw string
 		for i, res := range results {
 			got := h.credFor(t, h.ok(t, res), privateHost)
@@ -452,6 +469,21 @@ func TestExecTokenCache(t *testing.T) {
 		h.ok(t, h.run(t, req(privateImage, "", nil), env))
 		if n := h.aws.Count(fakecloud.OpECRToken); n != 3 {
 			t.Errorf("calls = %d, want 3", n)
+		}
+	})
+
+	t.Run("unusable cache directory: no cache, no failure", func(t *testing.T) {
+		h.aws.Reset()
+		file := filepath.Join(t.TempDir(), "file")
+		if err := os.WriteFile(file, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		env := append([]string{"KCRED_CACHE_DIR=" + filepath.Join(file, "cache")}, static...)
+		for range 2 {
+			h.credFor(t, h.ok(t, h.run(t, req(privateImage, "", nil), env)), privateHost)
+		}
+		if n := h.aws.Count(fakecloud.OpECRToken); n != 2 {
+			t.Errorf("calls = %d, want 2 (one per exec, uncached)", n)
 		}
 	})
 
