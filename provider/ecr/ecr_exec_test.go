@@ -3,6 +3,7 @@ package ecr_test
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -201,35 +202,60 @@ func TestExecRealHostNames(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = proxy.Close() })
 	for _, host := range []string{"api.ecr.eu-west-1.amazonaws.com", "api.ecr-fips.us-east-1.amazonaws.com",
-		"ecr.us-west-2.api.aws", "api.ecr-public.us-east-1.amazonaws.com", "ecr-public.us-east-1.api.aws"} {
+		"ecr.us-west-2.api.aws", "api.ecr-public.us-east-1.amazonaws.com", "ecr-public.us-east-1.api.aws",
+		"sts.eu-west-1.amazonaws.com", "169.254.169.254"} {
 		proxy.Route(host, h.aws.Handler())
 	}
-	env := append(append(exectest.CleanEnv(t), proxy.Env()...), h.aws.StaticEnv()...)
-	tests := []struct{ image, apiHost string }{
-		{privateImage, "api.ecr.eu-west-1.amazonaws.com"},
-		{"123456789012.dkr.ecr-fips.us-east-1.amazonaws.com/app", "api.ecr-fips.us-east-1.amazonaws.com"},
-		{"123456789012.dkr-ecr.us-west-2.on.aws/app", "ecr.us-west-2.api.aws"},
-		{"public.ecr.aws/x/y", "api.ecr-public.us-east-1.amazonaws.com"},
-		{"ecr-public.aws.com/x/y", "ecr-public.us-east-1.api.aws"},
+	h.aws.TrustRole(podRole)
+	base := append(exectest.CleanEnv(t), proxy.Env()...)
+	static := append(append([]string{}, base...), h.aws.StaticEnv()...)
+	// Instance metadata at its real address, reached through HTTP_PROXY.
+	imds := append(append([]string{}, base...), "AWS_EC2_METADATA_DISABLED=false")
+	tests := []struct {
+		image   string
+		env     []string
+		saToken string
+		hosts   []string
+	}{
+		{privateImage, static, "", []string{"api.ecr.eu-west-1.amazonaws.com"}},
+		{"123456789012.dkr.ecr-fips.us-east-1.amazonaws.com/app", static, "", []string{"api.ecr-fips.us-east-1.amazonaws.com"}},
+		{"123456789012.dkr-ecr.us-west-2.on.aws/app", static, "", []string{"ecr.us-west-2.api.aws"}},
+		{"public.ecr.aws/x/y", static, "", []string{"api.ecr-public.us-east-1.amazonaws.com"}},
+		{"ecr-public.aws.com/x/y", static, "", []string{"ecr-public.us-east-1.api.aws"}},
+		{privateImage, imds, "", []string{"169.254.169.254", "169.254.169.254", "169.254.169.254", "api.ecr.eu-west-1.amazonaws.com"}},
+		{privateImage, imds, "pod-jwt", []string{"sts.eu-west-1.amazonaws.com", "api.ecr.eu-west-1.amazonaws.com"}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.image, func(t *testing.T) {
+		t.Run(tt.image+" "+strings.Join(tt.hosts, ","), func(t *testing.T) {
 			h.aws.Reset()
-			res := exectest.Run(t, h.bin, nil, env, req(tt.image, "", nil))
-			h.ok(t, res)
-			calls := h.aws.Calls()
-			if len(calls) != 1 || calls[0].Host != tt.apiHost {
-				t.Fatalf("calls = %d (first host %q), want one to %s", len(calls), firstHost(calls), tt.apiHost)
+			var ann map[string]string
+			if tt.saToken != "" {
+				ann = map[string]string{roleARNAnn: podRole}
+			}
+			h.credFor(t, h.ok(t, exectest.Run(t, h.bin, nil, tt.env, req(tt.image, tt.saToken, ann))), registryOf(tt.image))
+			var got []string
+			for _, c := range h.aws.Calls() {
+				got = append(got, hostOnly(c.Host))
+			}
+			if strings.Join(got, " ") != strings.Join(tt.hosts, " ") {
+				t.Fatalf("calls went to %v, want %v", got, tt.hosts)
 			}
 		})
 	}
 }
 
-func firstHost(calls []fakecloud.Call) string {
-	if len(calls) == 0 {
-		return ""
+// registryOf is the host part of an image reference with a host.
+func registryOf(image string) string {
+	host, _, _ := strings.Cut(image, "/")
+	return host
+}
+
+// hostOnly drops a port from a Host header.
+func hostOnly(hostport string) string {
+	if host, _, err := net.SplitHostPort(hostport); err == nil {
+		return host
 	}
-	return calls[0].Host
+	return hostport
 }
 
 func TestExecIdentities(t *testing.T) {
