@@ -6,10 +6,15 @@ import (
 )
 
 // basicAuth serves next only to requests whose Basic credentials accept
-// allows; others get the 401 Basic challenge ECR sends, with the registry
-// API's error body.
-func basicAuth(next http.Handler, accept func(user, pass string) bool) http.Handler {
+// allows (or, with anonymousPull, to reads without credentials); others get
+// the 401 Basic challenge ECR sends, with the registry API's error body.
+func basicAuth(next http.Handler, accept func(user, pass string) bool, anonymousPull bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		read := r.Method == http.MethodGet || r.Method == http.MethodHead
+		if anonymousPull && read && r.Header.Get("Authorization") == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
 		if user, pass, ok := r.BasicAuth(); ok && accept(user, pass) {
 			next.ServeHTTP(w, r)
 			return

@@ -58,6 +58,9 @@ type Options struct {
 	// accepts (sent as the password of ACRUser with GET, or as
 	// grant_type=refresh_token with POST).
 	Refresh func(refresh string) bool
+	// AnonymousPull, with Basic, also serves reads (GET and HEAD) that carry
+	// no credentials at all, as a public registry such as Docker Hub does.
+	AnonymousPull bool
 	// TokenTTL is the lifetime of issued registry tokens; defaults to 10
 	// minutes.
 	TokenTTL time.Duration
@@ -125,7 +128,7 @@ func New(opts Options) (*Registry, error) {
 	r.app = app
 	r.api = app
 	if opts.Basic != nil {
-		r.api = basicAuth(app, r.acceptBasic)
+		r.api = basicAuth(app, r.acceptBasic, opts.AnonymousPull)
 	}
 	return r, nil
 }
