@@ -353,6 +353,10 @@ func TestExecIdentities(t *testing.T) {
 	t.Run("malformed AWS_ECR_ROLE_ARN", func(t *testing.T) {
 		fails(t, h.run(t, req(privateImage, "", nil), []string{"AWS_ECR_ROLE_ARN=nope"}), "AWS_ECR_ROLE_ARN", "not an IAM role ARN")
 	})
+	t.Run("missing profile", func(t *testing.T) {
+		fails(t, h.run(t, req(privateImage, "", nil), []string{"AWS_PROFILE=nope", "AWS_SHARED_CREDENTIALS_FILE=" + credsFile}),
+			"load AWS configuration", "nope", "check AWS_PROFILE")
+	})
 	t.Run("no credentials anywhere", func(t *testing.T) {
 		h.aws.Reset()
 		fails(t, h.run(t, req(privateImage, "", nil), []string{"KCRED_CACHE=off"}), "get node credentials", "check the instance profile")
