@@ -30,7 +30,7 @@ const Margin = 5 * time.Minute
 // DefaultLockWait bounds how long an exec waits for another process that is
 // fetching the same token; after it, the exec fetches on its own rather than
 // fail the pull.
-const DefaultLockWait = 20 * time.Second
+const DefaultLockWait = 15 * time.Second
 
 // Key identifies one cached token. All three parts take part in the file
 // name (hashed), so two identities never share an entry.
@@ -150,6 +150,7 @@ func (c *Cache) Do(ctx context.Context, key Key, fetch Fetch) (tok Token, hit bo
 			c.log.Warn("token cache write failed; continuing without caching", "dir", c.dir, "err", err)
 		}
 	}
+	c.prune()
 	return tok, false, nil
 }
 

@@ -184,8 +184,11 @@ func TestFilePermissions(t *testing.T) {
 	}
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
-		if filepath.Ext(e.Name()) != ".json" && filepath.Ext(e.Name()) != ".lock" {
+		if ext := filepath.Ext(e.Name()); ext != ".json" && ext != ".lock" && e.Name() != ".last-prune" {
 			t.Errorf("leftover file %s in cache dir", e.Name())
+		}
+		if fi, err := e.Info(); err != nil || fi.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s is readable by others", e.Name())
 		}
 	}
 }
@@ -245,5 +248,50 @@ func TestLockWaitIsBounded(t *testing.T) {
 	var calls atomic.Int32
 	if _, hit, err := c.Do(context.Background(), key, fetcher(&calls, Token{Password: "p", ExpiresAt: time.Now().Add(time.Hour)})); err != nil || hit || calls.Load() != 1 {
 		t.Fatalf("Do with a stuck lock holder: hit=%v err=%v fetches=%d, want to proceed alone", hit, err, calls.Load())
+	}
+}
+
+func TestPruneRemovesOnlyLongExpiredEntries(t *testing.T) {
+	c := newCache(t)
+	ctx := context.Background()
+	store := func(k Key, exp time.Time) {
+		t.Helper()
+		if err := c.put(k.id(), Token{Password: "p", ExpiresAt: exp}); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(c.dir, k.id()+".lock"), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stale := Key{Role: "r", Identity: "pod-1", Scope: "reg"}
+	justExpired := Key{Role: "r", Identity: "pod-2", Scope: "reg"}
+	live := Key{Role: "r", Identity: "node", Scope: "reg"}
+	store(stale, t0.Add(-2*pruneGrace))
+	store(justExpired, t0.Add(-time.Minute))
+	store(live, t0.Add(time.Hour))
+
+	// A fetch triggers the sweep.
+	var calls atomic.Int32
+	if _, _, err := c.Do(ctx, Key{Role: "r", Identity: "new", Scope: "reg"}, fetcher(&calls, Token{Password: "p", ExpiresAt: t0.Add(time.Hour)})); err != nil {
+		t.Fatal(err)
+	}
+	exists := func(k Key, ext string) bool {
+		_, err := os.Stat(filepath.Join(c.dir, k.id()+ext))
+		return err == nil
+	}
+	if exists(stale, ".json") || exists(stale, ".lock") {
+		t.Errorf("long-expired entry or its lock survived the sweep")
+	}
+	if !exists(justExpired, ".json") || !exists(live, ".json") {
+		t.Errorf("the sweep removed an entry within the grace period or a live one")
+	}
+
+	// Within PruneInterval no other sweep runs.
+	store(stale, t0.Add(-2*pruneGrace))
+	if _, _, err := c.Do(ctx, Key{Role: "r", Identity: "newer", Scope: "reg"}, fetcher(&calls, Token{Password: "p", ExpiresAt: t0.Add(time.Hour)})); err != nil {
+		t.Fatal(err)
+	}
+	if !exists(stale, ".json") {
+		t.Errorf("a second sweep ran within PruneInterval")
 	}
 }

@@ -1,0 +1,91 @@
+package tokencache
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// PruneInterval is how often, at most, a fetch sweeps the directory. In
+// service-account mode every pod token is its own key, so without a sweep
+// files would pile up for as long as the node runs.
+const PruneInterval = time.Hour
+
+// pruneGrace keeps files a little past expiry and spares young lock files,
+// which another process may be holding right now.
+const pruneGrace = time.Hour
+
+// prune removes entries whose token expired more than pruneGrace ago (or
+// that cannot be read and are older than that) and lock files older than
+// pruneGrace without an entry. It runs after a fetch, at most once per
+// PruneInterval across all processes (a marker file's mtime records the last
+// sweep); errors only mean a later sweep tries again.
+func (c *Cache) prune() {
+	marker := filepath.Join(c.dir, ".last-prune")
+	now := c.now()
+	if fi, err := os.Stat(marker); err == nil && now.Sub(fi.ModTime()) < PruneInterval {
+		return
+	}
+	if err := os.WriteFile(marker, nil, 0o600); err != nil {
+		return
+	}
+	_ = os.Chtimes(marker, now, now)
+	entries, err := os.ReadDir(c.dir)
+	if err != nil {
+		return
+	}
+	removed := 0
+	for _, de := range entries {
+		name := de.Name()
+		path := filepath.Join(c.dir, name)
+		info, err := de.Info()
+		if err != nil || !info.Mode().IsRegular() {
+			continue
+		}
+		old := now.Sub(info.ModTime()) > pruneGrace
+		switch {
+		case strings.HasSuffix(name, ".json"):
+			if c.expiredLongAgo(path, now) || (old && !c.readable(path)) {
+				if os.Remove(path) == nil {
+					removed++
+				}
+				_ = os.Remove(strings.TrimSuffix(path, ".json") + ".lock")
+			}
+		case strings.HasSuffix(name, ".lock"), strings.HasPrefix(name, ".tmp-"):
+			// A lock without its entry, or a temporary file a killed
+			// process left behind.
+			if old {
+				if _, err := os.Stat(strings.TrimSuffix(path, ".lock") + ".json"); err != nil || strings.HasPrefix(name, ".tmp-") {
+					_ = os.Remove(path)
+				}
+			}
+		}
+	}
+	if removed > 0 {
+		c.log.Debug("token cache pruned expired entries", "count", removed)
+	}
+}
+
+func (c *Cache) readEntry(path string) (entry, bool) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return entry{}, false
+	}
+	var e entry
+	if json.Unmarshal(data, &e) != nil || e.Version != fileVersion {
+		return entry{}, false
+	}
+	return e, true
+}
+
+func (c *Cache) readable(path string) bool {
+	_, ok := c.readEntry(path)
+	return ok
+}
+
+func (c *Cache) expiredLongAgo(path string, now time.Time) bool {
+	e, ok := c.readEntry(path)
+	return ok && now.Sub(e.Token.ExpiresAt) > pruneGrace
+}
