@@ -61,32 +61,11 @@ func EncodeResponse(req Request, a Answer, now time.Time) ([]byte, error) {
 	var out any
 	switch req.APIVersion {
 	case APIVersionV1:
-		r := credv1.CredentialProviderResponse{TypeMeta: tm, CacheKeyType: credv1.PluginCacheKeyType(kt), CacheDuration: dur}
-		if len(a.Auth) > 0 {
-			r.Auth = map[string]credv1.AuthConfig{}
-			for k, v := range a.Auth {
-				r.Auth[k] = credv1.AuthConfig{Username: v.Username, Password: v.Password}
-			}
-		}
-		out = r
+		out = credv1.CredentialProviderResponse{TypeMeta: tm, CacheKeyType: credv1.PluginCacheKeyType(kt), CacheDuration: dur, Auth: convertAuth[credv1.AuthConfig](a.Auth)}
 	case APIVersionV1beta1:
-		r := credv1beta1.CredentialProviderResponse{TypeMeta: tm, CacheKeyType: credv1beta1.PluginCacheKeyType(kt), CacheDuration: dur}
-		if len(a.Auth) > 0 {
-			r.Auth = map[string]credv1beta1.AuthConfig{}
-			for k, v := range a.Auth {
-				r.Auth[k] = credv1beta1.AuthConfig{Username: v.Username, Password: v.Password}
-			}
-		}
-		out = r
+		out = credv1beta1.CredentialProviderResponse{TypeMeta: tm, CacheKeyType: credv1beta1.PluginCacheKeyType(kt), CacheDuration: dur, Auth: convertAuth[credv1beta1.AuthConfig](a.Auth)}
 	case APIVersionV1alpha1:
-		r := credv1alpha1.CredentialProviderResponse{TypeMeta: tm, CacheKeyType: credv1alpha1.PluginCacheKeyType(kt), CacheDuration: dur}
-		if len(a.Auth) > 0 {
-			r.Auth = map[string]credv1alpha1.AuthConfig{}
-			for k, v := range a.Auth {
-				r.Auth[k] = credv1alpha1.AuthConfig{Username: v.Username, Password: v.Password}
-			}
-		}
-		out = r
+		out = credv1alpha1.CredentialProviderResponse{TypeMeta: tm, CacheKeyType: credv1alpha1.PluginCacheKeyType(kt), CacheDuration: dur, Auth: convertAuth[credv1alpha1.AuthConfig](a.Auth)}
 	default:
 		return nil, fmt.Errorf("internal error: encode response: unsupported apiVersion %q", req.APIVersion)
 	}
@@ -95,4 +74,25 @@ func EncodeResponse(req Request, a Answer, now time.Time) ([]byte, error) {
 		return nil, fmt.Errorf("encode response: %w", err)
 	}
 	return append(data, '\n'), nil
+}
+
+// wireAuth is the shape every apiVersion's AuthConfig shares.
+type wireAuth interface {
+	~struct {
+		Username string `json:"username"`
+		Password string `json:"password"`
+	}
+}
+
+// convertAuth converts the auth map to an apiVersion's type; nil when empty,
+// so the response omits auth.
+func convertAuth[T wireAuth](m map[string]AuthConfig) map[string]T {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[string]T, len(m))
+	for k, v := range m {
+		out[k] = T(v)
+	}
+	return out
 }
