@@ -138,7 +138,7 @@ func Scenarios() []Scenario {
 				entry("second", v1, "10m", []string{"registry.io"}),
 			)),
 			Plugins: map[string]Plugin{
-				"first":  answers(resp(v1, "Registry", "1h", "registry.io", "first-reg", "*.registry.io", "first-glob", "https://registry.io/v2/", "first-v2", "registry.io/team", "first-team")),
+				"first":  answers(resp(v1, "Registry", "1h", "registry.io", "first-reg", "*.registry.io", "first-glob", "https://registry.io/v2/tea", "first-v2", "registry.io/team", "first-team")),
 				"second": answers(resp(v1, "Registry", "1h", "registry.io/team", "second-team", "registry.io:443", "second-port", "registry.io/teamz", "second-teamz")),
 			},
 			Images: []string{"registry.io/team/app", "registry.io/teamzz", "registry.io/other", "eu.registry.io/team/app"},
