@@ -28,15 +28,3 @@ func TestParseScopes(t *testing.T) {
 		}
 	}
 }
-
-func FuzzParseScopes(f *testing.F) {
-	f.Add("repository:app:pull,push")
-	f.Add("repository(plugin):a:b:c:pull")
-	f.Fuzz(func(t *testing.T, s string) {
-		for _, ra := range parseScopes([]string{s}) {
-			if ra.Type == "" && ra.Name == "" && len(ra.Actions) == 0 {
-				t.Fatalf("empty resource from %q", s)
-			}
-		}
-	})
-}
