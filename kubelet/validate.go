@@ -26,13 +26,19 @@ var cacheTypes = []string{CacheTypeServiceAccount, CacheTypeToken}
 // 1.34) and returns nil or the kubelet's start-up error, all problems
 // aggregated with its exact messages.
 func Validate(cfg *Config) error {
-	if errs := validateProviders(cfg.Providers); len(errs) > 0 {
+	return validate(cfg, true)
+}
+
+// validate takes the state of the KubeletServiceAccountTokenForCredentialProviders
+// gate, which only adds one rule.
+func validate(cfg *Config, saTokenGate bool) error {
+	if errs := validateProviders(cfg.Providers, saTokenGate); len(errs) > 0 {
 		return fmt.Errorf("failed to validate credential provider config: %v", errs.ToAggregate())
 	}
 	return nil
 }
 
-func validateProviders(providers []Provider) field.ErrorList {
+func validateProviders(providers []Provider, saTokenGate bool) field.ErrorList {
 	var errs field.ErrorList
 	if len(providers) == 0 {
 		errs = append(errs, field.Required(field.NewPath("providers"), "at least 1 item in plugins is required"))
@@ -79,15 +85,18 @@ func validateProviders(providers []Provider) field.ErrorList {
 			errs = append(errs, field.Invalid(fp.Child("defaultCacheDuration"), &metav1.Duration{Duration: *p.DefaultCacheDuration}, "must be greater than or equal to 0"))
 		}
 		if p.TokenAttributes != nil {
-			errs = append(errs, validateTokenAttributes(fp.Child("tokenAttributes"), p)...)
+			errs = append(errs, validateTokenAttributes(fp.Child("tokenAttributes"), p, saTokenGate)...)
 		}
 	}
 	return errs
 }
 
-func validateTokenAttributes(fp *field.Path, p Provider) field.ErrorList {
+func validateTokenAttributes(fp *field.Path, p Provider, saTokenGate bool) field.ErrorList {
 	var errs field.ErrorList
 	t := p.TokenAttributes
+	if !saTokenGate {
+		errs = append(errs, field.Forbidden(fp, "tokenAttributes is not supported when KubeletServiceAccountTokenForCredentialProviders feature gate is disabled"))
+	}
 	if t.ServiceAccountTokenAudience == "" {
 		errs = append(errs, field.Required(fp.Child("serviceAccountTokenAudience"), ""))
 	}

@@ -53,3 +53,20 @@ func TestValidateDuplicateName(t *testing.T) {
 		t.Fatalf("got %v, want %s", err, want)
 	}
 }
+
+// The feature gate is on by default since 1.34; with it off (1.33 default)
+// tokenAttributes is refused.
+func TestValidateGateOff(t *testing.T) {
+	p := writeFile(t, t.TempDir(), "c.yaml", kubeletcorpus.ValidationConfig(kubeletcorpus.Prov(`tokenAttributes: {serviceAccountTokenAudience: aud, requireServiceAccount: true, cacheType: Token}`)))
+	cfg, err := LoadConfig(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "failed to validate credential provider config: providers.tokenAttributes: Forbidden: tokenAttributes is not supported when KubeletServiceAccountTokenForCredentialProviders feature gate is disabled"
+	if err := validate(cfg, false); err == nil || err.Error() != want {
+		t.Fatalf("got %v, want %s", err, want)
+	}
+	if err := validate(cfg, true); err != nil {
+		t.Fatal(err)
+	}
+}
