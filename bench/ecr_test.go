@@ -43,6 +43,23 @@ func BenchmarkECRWarm(b *testing.B) { Warm(b, ecrScenario(b)) }
 
 func BenchmarkECRCold(b *testing.B) { Cold(b, ecrScenario(b)) }
 
+// ecrPublicScenario asks for an ECR Public image: the token comes from the
+// ECR Public API (us-east-1), counted instead of ECR's.
+func ecrPublicScenario(b *testing.B) Scenario {
+	exectest.RequireIsolatedNetwork(b)
+	aws := fakecloud.NewAWS()
+	srv := httptest.NewServer(aws.Handler())
+	b.Cleanup(srv.Close)
+	s := ecrScenarioAt(b, srv.URL, aws)
+	s.Request = Request("public.ecr.aws/team/app")
+	s.Calls = func() int { return aws.Count(fakecloud.OpECRPublicToken) }
+	return s
+}
+
+func BenchmarkECRPublicWarm(b *testing.B) { Warm(b, ecrPublicScenario(b)) }
+
+func BenchmarkECRPublicCold(b *testing.B) { Cold(b, ecrPublicScenario(b)) }
+
 func BenchmarkECRConcurrentCold50(b *testing.B) { Concurrent(b, ecrScenario(b), 50) }
 
 // BenchmarkECRUnreachableRefused: the endpoint's port is closed, so every
