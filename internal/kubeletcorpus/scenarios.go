@@ -156,6 +156,12 @@ func Scenarios() []Scenario {
 			Images:  []string{"registry.io/team-a/app", "registry.io/team-b/app", "registry.io/team-a/other"},
 		},
 		{
+			Name:    "empty answer is cached and suppresses execs",
+			Files:   one("c.yaml", cfg("v1", entry("empty", v1, "10m", []string{"registry.io"}), entry("image", v1, "10m", []string{"registry.io"}))),
+			Plugins: map[string]Plugin{"empty": answers(resp(v1, "Registry", "1h")), "image": answers(resp(v1, "Image", "1h", "registry.io", "image"))},
+			Images:  []string{"registry.io/a", "registry.io/b", "registry.io/a@sha256:" + strings.Repeat("b", 64)},
+		},
+		{
 			Name:    "plugin fails with stderr",
 			Files:   one("c.yaml", cfg("v1", entry("bad", v1, "10m", []string{"registry.io"}), entry("good", v1, "10m", []string{"registry.io"}))),
 			Plugins: map[string]Plugin{"bad": {Stderr: "bad: no credentials: instance profile missing (check the node role)\n", Exit: 1}, "good": answers(resp(v1, "Image", "1h", "registry.io", "good"))},
@@ -183,6 +189,7 @@ func Scenarios() []Scenario {
 				entry("scheme", v1, "0s", []string{"https://registry.io"}),
 				entry("pathglob", v1, "0s", []string{"registry.io/*"}),
 				entry("partial", v1, "0s", []string{"*-docker.pkg.dev"}),
+				entry("star", v1, "0s", []string{"*"}),
 			)),
 			Plugins: map[string]Plugin{
 				"star-io":  answers(resp(v1, "Image", "", "*.io", "star-io")),
@@ -192,8 +199,9 @@ func Scenarios() []Scenario {
 				"scheme":   answers(resp(v1, "Image", "", "registry.io", "scheme")),
 				"pathglob": answers(resp(v1, "Image", "", "registry.io", "pathglob")),
 				"partial":  answers(resp(v1, "Image", "", "*-docker.pkg.dev", "partial")),
+				"star":     answers(resp(v1, "Image", "", "*", "star", "localhost:5000", "star-port")),
 			},
-			Images: []string{"registry.k8s.io/pause", "quay.io/x", "registry.io:5000/app", "registry.io/teamz/app", "registry.io/app", "europe-docker.pkg.dev/p/r/i"},
+			Images: []string{"registry.k8s.io/pause", "quay.io/x", "registry.io:5000/app", "registry.io/teamz/app", "registry.io/app", "europe-docker.pkg.dev/p/r/i", "localhost/foo", "localhost:5000/foo", "nginx"},
 		},
 		{
 			Name: "config directory with mixed versions",
