@@ -87,6 +87,17 @@ func TestECRPluginCredentialPulls(t *testing.T) {
 	env = append(env, aws.StaticEnv()...)
 	user, pass := credentialFor(t, "ecr-credential-provider", []string{"get-credentials"}, env, host+"/team/app", host)
 	pushAndPull(t, p, reg, host+"/team/app:v1", user, pass)
+
+	// A token past its expiry is refused like a wrong one. ECR expiries are
+	// whole seconds, so a 1-second token has expired 2 seconds later.
+	aws.SetTokenLifetime(time.Second)
+	env = append(env, "KCRED_CACHE_DIR="+t.TempDir())
+	user, pass = credentialFor(t, "ecr-credential-provider", []string{"get-credentials"}, env, host+"/team/app", host)
+	time.Sleep(2 * time.Second)
+	err = registrytest.Pull(context.Background(), host+"/team/app:v1", user, pass, remote.WithTransport(p.Client().Transport))
+	if !registrytest.IsUnauthorized(err) {
+		t.Fatalf("pull with an expired token: got %v, want 401", err)
+	}
 }
 
 // The ACR refresh token the plugin obtained (IMDS, challenge, exchange)
