@@ -26,7 +26,7 @@ func Check(ctx context.Context, o CheckOptions) *Report {
 	rep := &Report{Images: []*ImageReport{}}
 	cfg, err := Startup(o.Config, o.BinDir)
 	if cfg != nil {
-		rep.ConfigHash = cfg.Hash
+		rep.ConfigFiles, rep.ConfigHash = cfg.Files, cfg.Hash
 		rep.Warnings = Warnings(cfg, o.BinDir)
 	}
 	if err != nil {

@@ -40,8 +40,6 @@ type Provider struct {
 	Env        []EnvVar
 	// TokenAttributes is set for service-account mode (config v1 only).
 	TokenAttributes *TokenAttributes
-	// File is the config file the entry came from.
-	File string
 }
 
 // EnvVar is one entry of a provider's env.
@@ -114,9 +112,6 @@ func LoadConfig(path string) (*Config, error) {
 		ps, err := decodeConfig(data)
 		if err != nil {
 			return nil, fmt.Errorf("error decoding config %q: %w", f, err)
-		}
-		for i := range ps {
-			ps[i].File = f
 		}
 		perFile = append(perFile, ps)
 	}

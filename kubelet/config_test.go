@@ -58,7 +58,7 @@ providers:
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		if len(cfg.Providers) != 1 || cfg.Providers[0].File != p || !strings.HasPrefix(cfg.Hash, "sha256:") {
+		if len(cfg.Providers) != 1 || len(cfg.Files) != 1 || cfg.Files[0] != p || !strings.HasPrefix(cfg.Hash, "sha256:") {
 			t.Fatalf("%s: got %+v", name, cfg)
 		}
 	}

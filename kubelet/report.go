@@ -14,6 +14,8 @@ type Report struct {
 	// Warnings are problems the kubelet does not report but that will make a
 	// provider silently never work.
 	Warnings []string `json:"warnings,omitempty"`
+	// ConfigFiles are the config files read, in the kubelet's order.
+	ConfigFiles []string `json:"configFiles,omitempty"`
 	// ConfigHash is the kubelet's config hash metric value.
 	ConfigHash string         `json:"configHash,omitempty"`
 	Images     []*ImageReport `json:"images"`

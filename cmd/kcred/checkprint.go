@@ -13,6 +13,9 @@ import (
 // printReport writes the human form of a check report.
 func printReport(w io.Writer, configPath, binDir string, rep *kubelet.Report, now time.Time) {
 	fmt.Fprintf(w, "config:  %s\n", configPath)
+	if len(rep.ConfigFiles) > 1 || len(rep.ConfigFiles) == 1 && rep.ConfigFiles[0] != configPath {
+		fmt.Fprintf(w, "         read in order: %s\n", strings.Join(rep.ConfigFiles, ", "))
+	}
 	fmt.Fprintf(w, "bin dir: %s\n", binDir)
 	if rep.Error != "" {
 		fmt.Fprintf(w, "kubelet: REFUSES TO START (exit 1):\n  %s\n", rep.Error)
