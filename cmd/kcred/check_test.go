@@ -176,3 +176,18 @@ func TestCheckHuman(t *testing.T) {
 		t.Log(stdout)
 	}
 }
+
+func TestCheckTimeout(t *testing.T) {
+	sc := kubeletcorpus.Scenario{
+		Files:   map[string]string{"c.yaml": "apiVersion: kubelet.config.k8s.io/v1\nkind: CredentialProviderConfig\nproviders:\n- name: slow\n  apiVersion: credentialprovider.kubelet.k8s.io/v1\n  matchImages: [registry.io]\n  defaultCacheDuration: 1m\n"},
+		Plugins: map[string]kubeletcorpus.Plugin{"slow": {Script: "exec sleep 60"}},
+	}
+	m, err := sc.Materialize(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, _ := runCheckT("--config", m.Config, "--bin-dir", m.BinDir, "--timeout", "200ms", "--fail-on-error", "registry.io/app")
+	if code != 3 || !strings.Contains(stdout, "error execing credential provider plugin slow for image registry.io/app: context deadline exceeded") {
+		t.Fatalf("exit %d\n%s", code, stdout)
+	}
+}
