@@ -88,12 +88,12 @@ var (
 	strippedErr  error
 )
 
-// Stripped builds ./cmd/kcred stripped (-ldflags='-s -w'), as it ships,
-// once per process and returns its path.
+// Stripped builds ./cmd/kcred as `make build` does (-trimpath,
+// -ldflags='-s -w'), once per process, and returns its path.
 func Stripped(tb testing.TB) string {
 	tb.Helper()
 	strippedOnce.Do(func() {
-		strippedPath, strippedErr = build("kcred", "github.com/kcred/kcred/cmd/kcred", "-ldflags=-s -w")
+		strippedPath, strippedErr = build("kcred", "github.com/kcred/kcred/cmd/kcred", "-trimpath", "-ldflags=-s -w")
 	})
 	if strippedErr != nil {
 		tb.Fatal(strippedErr)
