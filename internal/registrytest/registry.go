@@ -87,6 +87,9 @@ func New(opts Options) (*Registry, error) {
 	if (opts.Basic == nil) == (opts.Refresh == nil) {
 		return nil, errors.New("registrytest: set exactly one of Options.Basic and Options.Refresh")
 	}
+	if opts.AnonymousPull && opts.Basic == nil {
+		return nil, errors.New("registrytest: Options.AnonymousPull needs Options.Basic")
+	}
 	// The registry logs through the global logrus logger; tests and the demo
 	// want silence.
 	logrus.SetOutput(io.Discard)

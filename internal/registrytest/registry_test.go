@@ -312,6 +312,7 @@ func TestNewNeedsOneMode(t *testing.T) {
 	for _, opts := range []Options{
 		{},
 		{Basic: func(string, string) bool { return true }, Refresh: func(string) bool { return true }},
+		{Refresh: func(string) bool { return true }, AnonymousPull: true},
 	} {
 		if _, err := New(opts); err == nil {
 			t.Errorf("New(%+v) succeeded, want an error", opts)
