@@ -16,6 +16,11 @@ import (
 	"github.com/kcred/kcred/tokencache"
 )
 
+// FetchTimeout bounds one cloud fetch of a provider (identity and token,
+// retries included). With the token cache's lock wait before it, a clear
+// error still arrives inside Deadline.
+const FetchTimeout = 30 * time.Second
+
 // Deadline bounds one exec. The kubelet kills a plugin after one minute with
 // no message of its own; stopping first lets kcred say what it was waiting for.
 const Deadline = 50 * time.Second

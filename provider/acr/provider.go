@@ -114,7 +114,13 @@ func (p *Provider) Credentials(ctx context.Context, req plugin.Request) (plugin.
 
 	key := tokencache.Key{Role: p.role, Identity: id.fingerprint, Scope: target}
 	tok, hit, err := p.cache.Do(ctx, key, func(ctx context.Context) (tokencache.Token, error) {
-		return p.fetch(ctx, id, target)
+		ctx, cancel := context.WithTimeout(ctx, plugin.FetchTimeout)
+		defer cancel()
+		tok, err := p.fetch(ctx, id, target)
+		if err != nil && ctx.Err() != nil {
+			err = fmt.Errorf("%w (gave up after %s; check that the node reaches the identity endpoint, Entra ID and %s, and HTTPS_PROXY/NO_PROXY)", err, plugin.FetchTimeout, target)
+		}
+		return tok, err
 	})
 	if err != nil {
 		return plugin.Answer{}, err

@@ -35,12 +35,9 @@ const sessionName = "ecr-credential-provider"
 // Bounds on cloud calls: every HTTP attempt gives up after attemptTimeout,
 // the SDK's standard retryer makes 3 attempts with jittered backoff
 // (AWS_MAX_ATTEMPTS and AWS_RETRY_MODE apply, as with upstream), and one
-// token fetch (credentials + token) gives up after fetchTimeout whatever
-// those say, well inside the kubelet's one-minute exec timeout.
-const (
-	attemptTimeout = 10 * time.Second
-	fetchTimeout   = 30 * time.Second
-)
+// token fetch (credentials + token) gives up after plugin.FetchTimeout
+// whatever those say, well inside the kubelet's one-minute exec timeout.
+const attemptTimeout = 10 * time.Second
 
 // identity is the credential source one request uses.
 type identity struct {

@@ -102,10 +102,10 @@ func (p *Provider) Credentials(ctx context.Context, req plugin.Request) (plugin.
 }
 
 // fetch obtains a fresh token from AWS (a token-cache miss), within
-// fetchTimeout: the role's credentials in service-account mode, else the
+// plugin.FetchTimeout: the role's credentials in service-account mode, else the
 // node's, then the token.
 func (p *Provider) fetch(ctx context.Context, cfg aws.Config, h Host, id identity) (tokencache.Token, error) {
-	ctx, cancel := context.WithTimeout(ctx, fetchTimeout)
+	ctx, cancel := context.WithTimeout(ctx, plugin.FetchTimeout)
 	defer cancel()
 	if id.roleARN != "" {
 		var err error
@@ -147,7 +147,7 @@ func scope(h Host, region string) string {
 // hint adds what to check when the cloud could not be reached in time.
 func hint(ctx context.Context, err error) string {
 	if ctx.Err() == nil && isDeadline(err) {
-		return fmt.Sprintf(" (gave up after %s; check that the node reaches the ECR and STS endpoints, and HTTPS_PROXY/NO_PROXY)", fetchTimeout)
+		return fmt.Sprintf(" (gave up after %s; check that the node reaches the ECR and STS endpoints, and HTTPS_PROXY/NO_PROXY)", plugin.FetchTimeout)
 	}
 	return ""
 }
