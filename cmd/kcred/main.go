@@ -49,6 +49,8 @@ func run(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return plugin.Main(role, plugin.Version(), args[2:], stdin, stdout, stderr)
 	case "match":
 		return runMatch(args[1:], stdout, stderr)
+	case "check":
+		return runCheck(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintf(stdout, "kcred %s\n", plugin.Version())
 		return 0
@@ -111,6 +113,11 @@ the kubelet's --image-credential-provider-bin-dir under each provider name:
 	fmt.Fprint(w, `
 Usage:
   kcred plugin ROLE [ARGS...]   run as the provider ROLE, as if invoked under that name
+  kcred check --config PATH --bin-dir DIR [flags] [IMAGE...]
+                                simulate the kubelet: validate the CredentialProviderConfig
+                                as at start-up, then for each IMAGE show which providers run,
+                                what they return, what is cached and the credentials in the
+                                order the runtime tries them (kcred check --help)
   kcred match [--raw] [--key] PATTERN IMAGE...
                                 show whether the kubelet would match each IMAGE against a
                                 matchImages PATTERN, and why not; --key treats PATTERN as an
