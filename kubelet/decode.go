@@ -6,10 +6,10 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 	configv1 "k8s.io/kubelet/config/v1"
 	configv1alpha1 "k8s.io/kubelet/config/v1alpha1"
-	configv1beta1 "k8s.io/kubelet/config/v1beta1"
 	"k8s.io/kubelet/pkg/apis/credentialprovider/install"
 )
 
@@ -22,11 +22,17 @@ var (
 
 func init() {
 	install.Install(scheme)
-	for _, add := range []func(*runtime.Scheme) error{configv1.AddToScheme, configv1beta1.AddToScheme, configv1alpha1.AddToScheme} {
+	for _, add := range []func(*runtime.Scheme) error{configv1.AddToScheme, configv1alpha1.AddToScheme} {
 		if err := add(scheme); err != nil {
 			panic(err) // static registration: cannot fail at run time
 		}
 	}
+	// v1beta1's CredentialProviderConfig has exactly v1alpha1's fields, but
+	// its package also holds KubeletConfiguration, which would link
+	// component-base and Prometheus into the node binary and run their
+	// inits on every plugin exec. Decoding v1beta1 into the v1alpha1 type
+	// accepts and refuses exactly the same documents.
+	scheme.AddKnownTypeWithName(schema.GroupVersion{Group: configGroup, Version: "v1beta1"}.WithKind("CredentialProviderConfig"), &configv1alpha1.CredentialProviderConfig{})
 }
 
 // configGroup is the API group of CredentialProviderConfig.
@@ -63,15 +69,7 @@ func decodeConfig(data []byte) ([]Provider, error) {
 			}
 			out = append(out, np)
 		}
-	case *configv1beta1.CredentialProviderConfig:
-		for _, p := range c.Providers {
-			np := Provider{Name: p.Name, MatchImages: p.MatchImages, DefaultCacheDuration: dur(p.DefaultCacheDuration), APIVersion: p.APIVersion, Args: p.Args}
-			for _, e := range p.Env {
-				np.Env = append(np.Env, EnvVar{Name: e.Name, Value: e.Value})
-			}
-			out = append(out, np)
-		}
-	case *configv1alpha1.CredentialProviderConfig:
+	case *configv1alpha1.CredentialProviderConfig: // v1alpha1 and v1beta1
 		for _, p := range c.Providers {
 			np := Provider{Name: p.Name, MatchImages: p.MatchImages, DefaultCacheDuration: dur(p.DefaultCacheDuration), APIVersion: p.APIVersion, Args: p.Args}
 			for _, e := range p.Env {

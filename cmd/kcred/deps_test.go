@@ -1,0 +1,40 @@
+package main
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestNodeBinaryStaysLean guards what the node binary links: Go runs every
+// linked package's init on every exec, and the kubelet execs kcred on every
+// credential cache miss. Emulators, test registries and clients, the real
+// kubelet, and heavyweight Kubernetes packages stay out.
+func TestNodeBinaryStaysLean(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "github.com/kcred/kcred/cmd/kcred").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list -deps: %v\n%s", err, out)
+	}
+	forbidden := []string{
+		"github.com/kcred/kcred/internal/fakecloud",
+		"github.com/kcred/kcred/internal/registrytest",
+		"github.com/kcred/kcred/internal/exectest",
+		"github.com/distribution/distribution",
+		"github.com/google/go-containerregistry",
+		"k8s.io/kubernetes",
+		"k8s.io/client-go",
+		"k8s.io/component-base",
+		"k8s.io/api/",
+		"github.com/prometheus/",
+		"google.golang.org/grpc",
+		"net/http/httptest",
+		"testing",
+	}
+	for _, pkg := range strings.Fields(string(out)) {
+		for _, f := range forbidden {
+			if pkg == strings.TrimSuffix(f, "/") || strings.HasPrefix(pkg, f) {
+				t.Errorf("the node binary links %s", pkg)
+			}
+		}
+	}
+}
