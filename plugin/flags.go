@@ -81,10 +81,11 @@ func (o *options) resolvedCacheDir() string {
 	return DefaultCacheDir
 }
 
-// parseInterspersed parses flags wherever they appear among the positional
-// arguments (upstream plugins use cobra, which allows that: e.g.
-// `azure.json --registry-mirror=...`); "--" ends flag parsing.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+// ParseInterspersed parses flags wherever they appear among the positional
+// arguments and returns the positional ones (upstream plugins use cobra,
+// which allows that: e.g. `azure.json --registry-mirror=...`); "--" ends
+// flag parsing.
+func ParseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	var positional []string
 	for {
 		if err := fs.Parse(args); err != nil {

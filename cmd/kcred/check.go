@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kcred/kcred/kubelet"
+	"github.com/kcred/kcred/plugin"
 )
 
 const checkUsage = "usage: kcred check --config PATH --bin-dir DIR [--json] [--show-secrets] [--fail-on-error] [--timeout D] [--service-account NS/NAME [--sa-uid UID] [--sa-annotation K=V]... [--sa-token FILE]] [IMAGE...]"
@@ -52,7 +53,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	)
 	fs.Var(&saAnnots, "sa-annotation", "a service-account annotation KEY=VALUE (repeatable)")
 
-	images, err := parseCheckArgs(fs, args)
+	images, err := plugin.ParseInterspersed(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintln(stdout, checkUsage)
 		fs.SetOutput(stdout)
@@ -126,26 +127,6 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		return checkProviderErr
 	}
 	return checkOK
-}
-
-// parseCheckArgs parses flags that may come before, between or after the
-// positional arguments ("--" ends the flags).
-func parseCheckArgs(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return pos, nil
-		}
-		if len(args) > 0 && len(rest) < len(args) && args[len(args)-len(rest)-1] == "--" {
-			return append(pos, rest...), nil
-		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
-	}
 }
 
 func anyFailed(rep *kubelet.Report) bool {

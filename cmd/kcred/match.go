@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/kcred/kcred/match"
+	"github.com/kcred/kcred/plugin"
 )
 
 const matchUsage = "usage: kcred match [--raw] [--key] PATTERN IMAGE..."
@@ -24,29 +25,17 @@ func runMatch(args []string, stdout, stderr io.Writer) int {
 	fs.Usage = func() {}
 	raw := fs.Bool("raw", false, "match each IMAGE as given, without normalising it")
 	key := fs.Bool("key", false, "treat PATTERN as an auth key (plugin auth map, pull secret, docker config)")
-	var pos []string
 	// Flags may also follow PATTERN or an IMAGE; "--" ends them.
-	for len(args) > 0 {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				fmt.Fprintln(stdout, matchUsage)
-				fs.SetOutput(stdout)
-				fs.PrintDefaults()
-				return 0
-			}
-			fmt.Fprintln(stderr, matchUsage)
-			return 2
-		}
-		rest := fs.Args()
-		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
-			pos = append(pos, rest...)
-			break
-		}
-		if len(rest) == 0 {
-			break
-		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
+	pos, err := plugin.ParseInterspersed(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(stdout, matchUsage)
+		fs.SetOutput(stdout)
+		fs.PrintDefaults()
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, matchUsage)
+		return 2
 	}
 	if len(pos) < 2 {
 		fmt.Fprintln(stderr, "kcred match: need a PATTERN and at least one IMAGE")
