@@ -5,14 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/kcred/kcred/internal/exectest"
 )
 
 // Exec is what one measured exec produced.
@@ -64,55 +63,15 @@ func run(path string, args, env []string, stdin string) (Exec, error) {
 	return res, nil
 }
 
-var (
-	floorOnce sync.Once
-	floorPath string
-	floorErr  error
-)
-
 // Floor builds bench/floor once per process and returns its path.
 func Floor(tb testing.TB) string {
 	tb.Helper()
-	floorOnce.Do(func() {
-		floorPath, floorErr = build("floor", "github.com/kcred/kcred/bench/floor")
-	})
-	if floorErr != nil {
-		tb.Fatal(floorErr)
-	}
-	return floorPath
+	return exectest.Build(tb, "floor", "github.com/kcred/kcred/bench/floor")
 }
-
-var (
-	strippedOnce sync.Once
-	strippedPath string
-	strippedErr  error
-)
 
 // Stripped builds ./cmd/kcred as `make build` does (-trimpath,
 // -ldflags='-s -w'), once per process, and returns its path.
 func Stripped(tb testing.TB) string {
 	tb.Helper()
-	strippedOnce.Do(func() {
-		strippedPath, strippedErr = build("kcred", "github.com/kcred/kcred/cmd/kcred", "-trimpath", "-ldflags=-s -w")
-	})
-	if strippedErr != nil {
-		tb.Fatal(strippedErr)
-	}
-	return strippedPath
-}
-
-// build compiles pkg into a fresh temporary directory (left for the OS to
-// clean, like exectest's binary) and returns the binary's path.
-func build(name, pkg string, flags ...string) (string, error) {
-	dir, err := os.MkdirTemp("", "kcred-bench-")
-	if err != nil {
-		return "", err
-	}
-	out := filepath.Join(dir, name)
-	args := append(append([]string{"build", "-o", out}, flags...), pkg)
-	cmd := exec.Command("go", args...)
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		return "", errors.New("go " + strings.Join(args, " ") + ": " + err.Error() + "\n" + string(msg))
-	}
-	return out, nil
+	return exectest.Build(tb, "kcred", "github.com/kcred/kcred/cmd/kcred", "-trimpath", "-ldflags=-s -w")
 }

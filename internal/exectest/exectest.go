@@ -19,32 +19,53 @@ import (
 )
 
 var (
-	buildOnce sync.Once
-	buildPath string
-	buildErr  error
+	buildMu    sync.Mutex
+	buildCache = map[string]buildResult{}
 )
+
+type buildResult struct {
+	path string
+	err  error
+}
 
 // Binary builds ./cmd/kcred once per test process and returns its path.
 func Binary(t testing.TB) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "kcred-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		buildPath = filepath.Join(dir, "kcred")
-		cmd := exec.Command("go", "build", "-o", buildPath, "github.com/kcred/kcred/cmd/kcred")
-		cmd.Dir = moduleRoot()
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			buildErr = errors.New("go build ./cmd/kcred: " + err.Error() + "\n" + string(out))
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
+	return Build(t, "kcred", "github.com/kcred/kcred/cmd/kcred")
+}
+
+// Build compiles pkg with the given go build flags into a temporary
+// directory, once per process for each pkg and flags, and returns the
+// binary's path (named name).
+func Build(t testing.TB, name, pkg string, flags ...string) string {
+	t.Helper()
+	key := name + "\x00" + pkg + "\x00" + strings.Join(flags, "\x00")
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	r, ok := buildCache[key]
+	if !ok {
+		r = build(name, pkg, flags)
+		buildCache[key] = r
 	}
-	return buildPath
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	return r.path
+}
+
+func build(name, pkg string, flags []string) buildResult {
+	dir, err := os.MkdirTemp("", "kcred-bin-")
+	if err != nil {
+		return buildResult{err: err}
+	}
+	out := filepath.Join(dir, name)
+	args := append(append([]string{"build", "-o", out}, flags...), pkg)
+	cmd := exec.Command("go", args...)
+	cmd.Dir = moduleRoot()
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		return buildResult{err: errors.New("go " + strings.Join(args, " ") + ": " + err.Error() + "\n" + string(msg))}
+	}
+	return buildResult{path: out}
 }
 
 // moduleRoot finds the directory of go.mod above this source file.
