@@ -14,7 +14,7 @@ func BenchmarkFloor(b *testing.B) {
 	var s Samples
 	b.ResetTimer()
 	for range b.N {
-		res := Run(b, floor, nil, nil, in)
+		res := exectest.Run(b, floor, nil, nil, in)
 		if res.Code != 0 || res.Stdout != in {
 			b.Fatalf("floor binary did not echo its input: exit %d, %q", res.Code, res.Stdout)
 		}

@@ -1,6 +1,8 @@
 package bench
 
 import (
+	"github.com/kcred/kcred/internal/exectest"
+
 	"reflect"
 	"testing"
 	"time"
@@ -53,7 +55,7 @@ func TestWithout(t *testing.T) {
 
 func TestFloorEchoes(t *testing.T) {
 	in := Request("registry.example/app")
-	res := Run(t, Floor(t), nil, nil, in)
+	res := exectest.Run(t, Floor(t), nil, nil, in)
 	if res.Code != 0 || res.Stdout != in || res.Wall <= 0 || res.MaxRSS <= 0 {
 		t.Fatalf("floor exec = %+v", res)
 	}

@@ -47,7 +47,7 @@ func (s Scenario) exec(b *testing.B, link, cacheDir string) Exec {
 
 // try is exec for goroutines: it returns the failure instead.
 func (s Scenario) try(link, cacheDir string) (Exec, error) {
-	res, err := run(link, s.Args, append(s.Env[:len(s.Env):len(s.Env)], "KCRED_CACHE_DIR="+cacheDir), s.Request)
+	res, err := exectest.Exec(link, s.Args, append(s.Env[:len(s.Env):len(s.Env)], "KCRED_CACHE_DIR="+cacheDir), s.Request)
 	if err == nil && (res.Code != 0 || !strings.Contains(res.Stdout, `"auth"`)) {
 		err = fmt.Errorf("%s exited %d without credentials: stdout %q, stderr %q", s.Role, res.Code, res.Stdout, res.Stderr)
 	}
@@ -68,7 +68,7 @@ func Warm(b *testing.B, s Scenario) {
 	var rss int64
 	b.ResetTimer()
 	for range b.N {
-		f := Run(b, floor, nil, nil, s.Request)
+		f := exectest.Run(b, floor, nil, nil, s.Request)
 		if f.Code != 0 || f.Stdout != s.Request {
 			b.Fatalf("floor binary did not echo its input: exit %d, %q", f.Code, f.Stdout)
 		}
@@ -158,7 +158,7 @@ func Unreachable(b *testing.B, s Scenario, maxRuns int) {
 	var fail Samples
 	b.ResetTimer()
 	for i := range min(b.N, maxRuns) {
-		res := Run(b, link, s.Args, append(s.Env[:len(s.Env):len(s.Env)], fmt.Sprintf("KCRED_CACHE_DIR=%s/%d", root, i)), s.Request)
+		res := exectest.Run(b, link, s.Args, append(s.Env[:len(s.Env):len(s.Env)], fmt.Sprintf("KCRED_CACHE_DIR=%s/%d", root, i)), s.Request)
 		msg := strings.TrimSuffix(res.Stderr, "\n")
 		if res.Code != 1 || res.Stdout != "" || strings.Contains(msg, "\n") || !strings.HasPrefix(msg, s.Role+": ") {
 			b.Fatalf("want exit 1 with one line on stderr; got exit %d, stdout %q, stderr %q", res.Code, res.Stdout, res.Stderr)

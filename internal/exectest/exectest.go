@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -14,6 +15,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -92,13 +94,28 @@ type Result struct {
 	Stderr string
 	// Code is the exit code (-1 when killed).
 	Code int
+	// Wall is the time from start to exit, as the kubelet waits for it.
+	Wall time.Duration
+	// MaxRSS is the child's peak resident set size in bytes.
+	MaxRSS int64
 }
 
-// Run executes path with args, the environment env (nothing inherited) and
-// stdin, and waits at most 70 seconds (longer than the kubelet's one minute,
-// so a test sees a hang as a failure rather than hanging itself).
+// Run executes path as Exec does and fails the test if it could not be
+// started or ran past the time limit.
 func Run(t testing.TB, path string, args, env []string, stdin string) Result {
 	t.Helper()
+	res, err := Exec(path, args, env, stdin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// Exec executes path with args, the environment env (nothing inherited) and
+// stdin, and waits at most 70 seconds (longer than the kubelet's one minute,
+// so a hang shows as an error rather than hanging the caller). A non-zero
+// exit is a Result, not an error. Safe to call from any goroutine.
+func Exec(path string, args, env []string, stdin string) (Result, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 70*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, path, args...)
@@ -106,17 +123,21 @@ func Run(t testing.TB, path string, args, env []string, stdin string) Result {
 	cmd.Stdin = strings.NewReader(stdin)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
 	err := cmd.Run()
-	res := Result{Stdout: stdout.String(), Stderr: stderr.String()}
+	res := Result{Wall: time.Since(start), Stdout: stdout.String(), Stderr: stderr.String()}
 	var exitErr *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &exitErr):
-		res.Code = exitErr.ExitCode()
-	default:
-		t.Fatalf("exec %s: %v", path, err)
+	if err != nil && !errors.As(err, &exitErr) {
+		return res, fmt.Errorf("exec %s: %w", path, err)
 	}
-	return res
+	if ctx.Err() != nil {
+		return res, fmt.Errorf("exec %s: still running after %v", path, res.Wall)
+	}
+	res.Code = cmd.ProcessState.ExitCode()
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		res.MaxRSS = ru.Maxrss * 1024 // Linux reports KiB
+	}
+	return res, nil
 }
 
 // CleanEnv returns an environment isolated from the host's cloud
