@@ -31,9 +31,6 @@ func TestNormalizeKey(t *testing.T) {
 			if got != tc.want || ok != tc.ok {
 				t.Errorf("NormalizeKey(%q) = %q, %v; want %q, %v", tc.key, got, ok, tc.want, tc.ok)
 			}
-			if ref, refOK := refNormalizeKey(tc.key); ref != got || refOK != ok {
-				t.Errorf("kubelet normalises %q to %q, %v; NormalizeKey gives %q, %v", tc.key, ref, refOK, got, ok)
-			}
 		})
 	}
 }
