@@ -51,6 +51,8 @@ func run(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runMatch(args[1:], stdout, stderr)
 	case "check":
 		return runCheck(args[1:], stdout, stderr)
+	case "install":
+		return runInstall(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintf(stdout, "kcred %s\n", plugin.Version())
 		return 0
@@ -122,6 +124,10 @@ Usage:
                                 show whether the kubelet would match each IMAGE against a
                                 matchImages PATTERN, and why not; --key treats PATTERN as an
                                 auth key, --raw matches IMAGE as given (not normalised)
+  kcred install --bin-dir DIR [--roles NAME,...] [--config SRC --config-dest PATH] [--wait]
+                                install this binary into DIR with a link per provider name,
+                                verify each, optionally validate and place a config; never
+                                restarts the kubelet (kcred install --help, docs/install.md)
   kcred version                 print the version
   kcred help                    this text
 

@@ -1,0 +1,604 @@
+// Package install places kcred on a node: the binary in the kubelet's
+// --image-credential-provider-bin-dir, one relative symlink per provider
+// name, a check that every installed name answers as its role, and
+// optionally a CredentialProviderConfig, validated with the kubelet's
+// start-up rules before it is written. Every change is atomic (temporary
+// file or link in the same directory, then rename), unchanged content is
+// left alone, and nothing ever restarts or signals the kubelet.
+package install
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/kcred/kcred/kubelet"
+)
+
+// BinaryName is the file every link points at, in the bin dir.
+const BinaryName = "kcred"
+
+// PreviousSuffix is appended to a replaced config or provider binary's name
+// to keep its previous content for a rollback. The kubelet ignores such
+// files: it execs exact provider names and, in a config directory, reads
+// only *.json, *.yaml and *.yml.
+const PreviousSuffix = ".kcred-previous"
+
+// tempPrefix starts every temporary file, link and directory this package
+// creates: hidden, and never ending in .json/.yaml/.yml, so a kubelet that
+// starts meanwhile never reads one as config.
+const tempPrefix = ".kcred-tmp-"
+
+// Link is one name to create in the bin dir and the role it must answer as.
+type Link struct {
+	// Name is the file name in the bin dir (a provider name or alias).
+	Name string
+	// Role is the canonical role name its --version must print.
+	Role string
+}
+
+// Options are the inputs of Run.
+type Options struct {
+	// Self is the executable to install (resolved, not a link).
+	Self string
+	// BinDir is the kubelet's --image-credential-provider-bin-dir (as seen
+	// by this process); it must exist.
+	BinDir string
+	// Links are the names to link to BinaryName.
+	Links []Link
+	// Version is what `NAME --version` must print after "ROLE (kcred) ";
+	// empty accepts any version.
+	Version string
+	// Config is a CredentialProviderConfig file to place at ConfigDest;
+	// both empty to leave the config alone.
+	Config, ConfigDest string
+	// Verify checks that the file at path answers as l.Role; nil runs
+	// `path --version` (VersionCheck).
+	Verify func(path string, l Link) error
+}
+
+// Run installs as o says, reporting one line per action to say. On error
+// nothing it created temporarily is left behind; the changes already made
+// are complete (each is atomic). A config the kubelet would refuse is
+// refused before anything is changed.
+func Run(o Options, say func(string)) error {
+	if o.Verify == nil {
+		version := o.Version
+		o.Verify = func(path string, l Link) error { return VersionCheck(path, l.Role, version) }
+	}
+	if err := requireDir(o.BinDir, "--bin-dir"); err != nil {
+		return err
+	}
+	if len(o.Links) == 0 {
+		return errors.New("no provider names to link")
+	}
+
+	// The config first: a config the kubelet would refuse stops everything.
+	var cfg *stagedConfig
+	if o.Config != "" || o.ConfigDest != "" {
+		var err error
+		cfg, err = stageConfig(o.Config, o.ConfigDest)
+		if err != nil {
+			return err
+		}
+		defer cfg.cleanup()
+		installing := map[string]bool{}
+		for _, l := range o.Links {
+			installing[l.Name] = true
+		}
+		if err := cfg.preflight(o.BinDir, installing); err != nil {
+			return err
+		}
+		say(fmt.Sprintf("config validated %s: the kubelet would start with %s", o.Config, cfg.describe()))
+	}
+
+	if err := installBinary(o, say); err != nil {
+		return err
+	}
+	for _, l := range o.Links {
+		if err := link(o.BinDir, l.Name, say); err != nil {
+			return err
+		}
+	}
+	for _, l := range o.Links {
+		path := filepath.Join(o.BinDir, l.Name)
+		if err := o.Verify(path, l); err != nil {
+			return fmt.Errorf("verify %s at %s: %v", l.Role, path, err)
+		}
+		say(fmt.Sprintf("verified %s: answers as %s (kcred) %s", path, l.Role, o.Version))
+	}
+
+	configChanged := false
+	if cfg != nil {
+		// Now with the binaries in place: the kubelet's start-up, exactly.
+		c, err := kubelet.Startup(cfg.loadPath, o.BinDir)
+		if err != nil {
+			return fmt.Errorf("config %s refused, not written: the kubelet would not start: %s", o.Config, cfg.unstage(err.Error()))
+		}
+		for _, w := range kubelet.Warnings(c, o.BinDir) {
+			say("warning: " + cfg.unstage(w))
+		}
+		if configChanged, err = cfg.write(say); err != nil {
+			return err
+		}
+	}
+	say("binaries take effect at the kubelet's next exec of each provider; kcred never restarts or signals the kubelet")
+	if configChanged {
+		say("the config takes effect when the kubelet next restarts (the kubelet reads it only at start-up)")
+	}
+	return nil
+}
+
+// VersionCheck runs `path --version` and wants "ROLE (kcred) VERSION" (any
+// version when version is empty).
+func VersionCheck(path, role, version string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, path, "--version")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	got := strings.TrimSpace(stdout.String())
+	if err != nil {
+		msg := firstLine(stderr.String())
+		if msg == "" {
+			msg = firstLine(got)
+		}
+		if msg != "" {
+			return fmt.Errorf("--version: %v: %s", err, msg)
+		}
+		return fmt.Errorf("--version: %v", err)
+	}
+	want := role + " (kcred) " + version
+	if version == "" {
+		if strings.HasPrefix(got, want) && !strings.Contains(got, "\n") {
+			return nil
+		}
+		return fmt.Errorf("--version printed %q, want %q followed by a version", got, want)
+	}
+	if got != want {
+		return fmt.Errorf("--version printed %q, want %q", got, want)
+	}
+	return nil
+}
+
+// installBinary puts Self at BinDir/kcred, unless identical content is there.
+func installBinary(o Options, say func(string)) error {
+	dst := filepath.Join(o.BinDir, BinaryName)
+	selfSum, err := fileSum(o.Self)
+	if err != nil {
+		return fmt.Errorf("read own executable: %v", err)
+	}
+	if sum, err := fileSum(dst); err == nil && sum == selfSum {
+		say(fmt.Sprintf("unchanged %s (sha256:%.12s…)", dst, selfSum))
+		return nil
+	}
+	src, err := os.Open(o.Self)
+	if err != nil {
+		return fmt.Errorf("read own executable: %v", err)
+	}
+	defer src.Close()
+	tmp, err := writeTemp(o.BinDir, src, 0o755)
+	if err != nil {
+		return fmt.Errorf("write %s: %v", dst, err)
+	}
+	defer os.Remove(tmp) // a no-op once renamed
+	// Run the new binary under every name before it replaces anything, from
+	// the same file system (a noexec mount or a binary this node cannot run
+	// fails here, with the node unchanged).
+	if err := preVerify(o, tmp); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		return fmt.Errorf("install %s: %v", dst, err)
+	}
+	if err := syncDir(o.BinDir); err != nil {
+		return fmt.Errorf("install %s: %v", dst, err)
+	}
+	say(fmt.Sprintf("installed %s (sha256:%.12s…)", dst, selfSum))
+	return nil
+}
+
+// preVerify runs the verification on bin through links in a temporary
+// directory inside the bin dir.
+func preVerify(o Options, bin string) error {
+	dir, err := os.MkdirTemp(o.BinDir, tempPrefix+"verify-")
+	if err != nil {
+		return fmt.Errorf("verify the new binary: %v", err)
+	}
+	defer os.RemoveAll(dir)
+	abs, err := filepath.Abs(bin)
+	if err != nil {
+		return fmt.Errorf("verify the new binary: %v", err)
+	}
+	for _, l := range o.Links {
+		path := filepath.Join(dir, l.Name)
+		if err := os.Symlink(abs, path); err != nil {
+			return fmt.Errorf("verify the new binary: %v", err)
+		}
+		if err := o.Verify(path, l); err != nil {
+			return fmt.Errorf("verify %s: the new binary, written to %s, fails: %v (nothing replaced)", l.Role, filepath.Join(o.BinDir, BinaryName), err)
+		}
+	}
+	return nil
+}
+
+// link makes dir/name a symlink to BinaryName. A previous file or link of
+// that name is kept as name+PreviousSuffix, then replaced by a rename of a
+// new link: the name always resolves to one or the other.
+func link(dir, name string, say func(string)) error {
+	path := filepath.Join(dir, name)
+	fi, err := os.Lstat(path)
+	switch {
+	case err == nil && fi.Mode()&fs.ModeSymlink != 0:
+		if target, err := os.Readlink(path); err == nil && target == BinaryName {
+			say(fmt.Sprintf("unchanged %s -> %s", path, BinaryName))
+			return nil
+		}
+	case err == nil && fi.IsDir():
+		return fmt.Errorf("link %s: a directory of that name is in the way", path)
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("link %s: %v", path, err)
+	}
+	note := ""
+	if err == nil {
+		backup, err := keepPrevious(dir, name, fi)
+		if err != nil {
+			return fmt.Errorf("link %s: keep the previous %s: %v", path, name, err)
+		}
+		note = fmt.Sprintf(" (replaced %s, kept as %s)", kindOf(fi), backup)
+	}
+	tmp, err := tempSymlink(dir, BinaryName)
+	if err != nil {
+		return fmt.Errorf("link %s: %v", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("link %s: %v", path, err)
+	}
+	if err := syncDir(dir); err != nil {
+		return fmt.Errorf("link %s: %v", path, err)
+	}
+	say(fmt.Sprintf("linked %s -> %s%s", path, BinaryName, note))
+	return nil
+}
+
+// keepPrevious saves dir/name (described by fi) as name+PreviousSuffix,
+// atomically: a hard link for a file (a copy where hard links fail), the
+// same target for a symlink.
+func keepPrevious(dir, name string, fi fs.FileInfo) (string, error) {
+	path := filepath.Join(dir, name)
+	backup := name + PreviousSuffix
+	var tmp string
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		target, err := os.Readlink(path)
+		if err != nil {
+			return "", err
+		}
+		if tmp, err = tempSymlink(dir, target); err != nil {
+			return "", err
+		}
+	} else {
+		var err error
+		tmp = filepath.Join(dir, tempPrefix+randomSuffix())
+		if err = os.Link(path, tmp); err != nil {
+			f, err := os.Open(path)
+			if err != nil {
+				return "", err
+			}
+			defer f.Close()
+			if tmp, err = writeTemp(dir, f, fi.Mode().Perm()); err != nil {
+				return "", err
+			}
+		}
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, backup)); err != nil {
+		os.Remove(tmp)
+		return "", err
+	}
+	return backup, nil
+}
+
+func kindOf(fi fs.FileInfo) string {
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		return "a symlink"
+	}
+	return "a file"
+}
+
+// stagedConfig is the config as the kubelet would load it after the write:
+// a temporary directory beside the destination holding the new file under
+// the destination's name and, when the destination's directory is a drop-in
+// directory, copies of its other config files.
+type stagedConfig struct {
+	src, dest string
+	data      []byte
+	stage     string // the temporary directory
+	loadPath  string // what LoadConfig reads: stage or stage/base(dest)
+	siblings  []string
+}
+
+// stageConfig reads src and builds the view. The destination's directory is
+// taken as a drop-in directory (kubelet ≥ 1.34) when another *.json, *.yaml
+// or *.yml file there is a CredentialProviderConfig; otherwise dest is
+// validated as a file on its own (a directory such as /etc/kubernetes also
+// holds other kinds of config, which the kubelet never reads as this one).
+func stageConfig(src, dest string) (*stagedConfig, error) {
+	if src == "" || dest == "" {
+		return nil, errors.New("--config and --config-dest go together")
+	}
+	data, err := os.ReadFile(src)
+	if err != nil {
+		return nil, fmt.Errorf("read --config: %v", err)
+	}
+	if fi, err := os.Stat(dest); err == nil && fi.IsDir() {
+		return nil, fmt.Errorf("--config-dest %s is a directory: give the file to write in it, e.g. %s", dest, filepath.Join(dest, "kcred.yaml"))
+	}
+	dir := filepath.Dir(dest)
+	if err := requireDir(dir, "the directory of --config-dest"); err != nil {
+		return nil, err
+	}
+	base := filepath.Base(dest)
+	var siblings []string
+	dropIn := false
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %v", dir, err)
+	}
+	for _, e := range entries {
+		if e.IsDir() || e.Name() == base || !isConfigName(e.Name()) {
+			continue
+		}
+		siblings = append(siblings, e.Name())
+		if b, err := os.ReadFile(filepath.Join(dir, e.Name())); err == nil && kindOfDoc(b) == "CredentialProviderConfig" {
+			dropIn = true
+		}
+	}
+	if !dropIn {
+		siblings = nil
+	} else if !isConfigName(base) {
+		return nil, fmt.Errorf("--config-dest %s: %s is a drop-in directory (it holds CredentialProviderConfig files), where the kubelet reads only *.json, *.yaml and *.yml: name the file accordingly", dest, dir)
+	}
+
+	stage, err := os.MkdirTemp(dir, tempPrefix+"config-")
+	if err != nil {
+		return nil, fmt.Errorf("stage the config for validation: %v", err)
+	}
+	s := &stagedConfig{src: src, dest: dest, data: data, stage: stage, siblings: siblings}
+	fail := func(err error) (*stagedConfig, error) {
+		s.cleanup()
+		return nil, fmt.Errorf("stage the config for validation: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(stage, base), data, 0o600); err != nil {
+		return fail(err)
+	}
+	for _, name := range siblings {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			return fail(err)
+		}
+		if err := os.WriteFile(filepath.Join(stage, name), b, 0o600); err != nil {
+			return fail(err)
+		}
+	}
+	s.loadPath = filepath.Join(stage, base)
+	if dropIn {
+		s.loadPath = stage
+	}
+	return s, nil
+}
+
+func (s *stagedConfig) cleanup() { os.RemoveAll(s.stage) }
+
+// unstage rewrites paths inside the staging directory as the real ones.
+func (s *stagedConfig) unstage(msg string) string {
+	return strings.ReplaceAll(msg, s.stage, filepath.Dir(s.dest))
+}
+
+func (s *stagedConfig) describe() string {
+	if len(s.siblings) == 0 {
+		return s.dest + " as its --image-credential-provider-config"
+	}
+	return fmt.Sprintf("the drop-in directory %s (%s and %s) as its --image-credential-provider-config", filepath.Dir(s.dest), filepath.Base(s.dest), strings.Join(s.siblings, ", "))
+}
+
+// preflight applies the kubelet's start-up rules before anything is
+// changed: load and validate, and every provider's binary present in binDir
+// unless it is one of the names about to be installed.
+func (s *stagedConfig) preflight(binDir string, installing map[string]bool) error {
+	refused := func(err error) error {
+		return fmt.Errorf("config %s refused, nothing changed: the kubelet would not start: %s", s.src, s.unstage(err.Error()))
+	}
+	cfg, err := kubelet.LoadConfig(s.loadPath)
+	if err != nil {
+		return refused(err)
+	}
+	if err := kubelet.Validate(cfg); err != nil {
+		return refused(err)
+	}
+	rest := *cfg
+	rest.Providers = nil
+	for _, p := range cfg.Providers {
+		if !installing[p.Name] {
+			rest.Providers = append(rest.Providers, p)
+		}
+	}
+	if err := kubelet.CheckBinaries(&rest, binDir); err != nil {
+		return refused(err)
+	}
+	return nil
+}
+
+// write puts the staged content at dest, keeping the previous content as
+// dest+PreviousSuffix. It reports whether dest changed.
+func (s *stagedConfig) write(say func(string)) (bool, error) {
+	dir, base := filepath.Dir(s.dest), filepath.Base(s.dest)
+	old, err := os.ReadFile(s.dest)
+	switch {
+	case err == nil && bytes.Equal(old, s.data):
+		say(fmt.Sprintf("config unchanged %s", s.dest))
+		return false, nil
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
+		return false, fmt.Errorf("read %s: %v", s.dest, err)
+	}
+	mode := fs.FileMode(0o644)
+	note := " (new file)"
+	if err == nil {
+		if fi, err := os.Stat(s.dest); err == nil {
+			mode = fi.Mode().Perm()
+		}
+		if err := writeFileAtomic(dir, base+PreviousSuffix, old, mode); err != nil {
+			return false, fmt.Errorf("keep the previous config as %s: %v", s.dest+PreviousSuffix, err)
+		}
+		note = fmt.Sprintf(" (previous kept as %s)", s.dest+PreviousSuffix)
+	}
+	if err := writeFileAtomic(dir, base, s.data, mode); err != nil {
+		return false, fmt.Errorf("write %s: %v", s.dest, err)
+	}
+	say(fmt.Sprintf("config written %s%s", s.dest, note))
+	return true, nil
+}
+
+// kindOfDoc is the kind of a YAML or JSON document, "" when unreadable.
+func kindOfDoc(b []byte) string {
+	var head struct {
+		Kind string `json:"kind"`
+	}
+	if yaml.Unmarshal(b, &head) != nil {
+		return ""
+	}
+	return head.Kind
+}
+
+// isConfigName says whether the kubelet reads a file of this name in a
+// config directory.
+func isConfigName(name string) bool {
+	switch filepath.Ext(name) {
+	case ".json", ".yaml", ".yml":
+		return true
+	}
+	return false
+}
+
+func requireDir(dir, what string) error {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("%s %s does not exist", what, dir)
+		}
+		return fmt.Errorf("%s: %v", what, err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%s %s is not a directory", what, dir)
+	}
+	return nil
+}
+
+// writeFileAtomic replaces dir/name with data (mode perm) by a rename.
+func writeFileAtomic(dir, name string, data []byte, perm fs.FileMode) error {
+	tmp, err := writeTemp(dir, bytes.NewReader(data), perm)
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return syncDir(dir)
+}
+
+// writeTemp writes r to a new temporary file in dir, synced, with mode
+// perm, and returns its path; on error nothing is left.
+func writeTemp(dir string, r io.Reader, perm fs.FileMode) (path string, err error) {
+	f, err := os.CreateTemp(dir, tempPrefix+"*")
+	if err != nil {
+		return "", err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if _, err = io.Copy(f, r); err != nil {
+		return "", err
+	}
+	if err = f.Sync(); err != nil {
+		return "", err
+	}
+	if err = f.Chmod(perm); err != nil {
+		return "", err
+	}
+	if err = f.Close(); err != nil {
+		return "", err
+	}
+	return f.Name(), nil
+}
+
+// tempSymlink creates a new symlink to target with a temporary name in dir.
+func tempSymlink(dir, target string) (string, error) {
+	for i := 0; ; i++ {
+		path := filepath.Join(dir, tempPrefix+randomSuffix())
+		err := os.Symlink(target, path)
+		if err == nil {
+			return path, nil
+		}
+		if !errors.Is(err, fs.ErrExist) || i == 9 {
+			return "", err
+		}
+	}
+}
+
+func randomSuffix() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// syncDir makes the renames in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, errors.ErrUnsupported) {
+		return err
+	}
+	return nil
+}
+
+// fileSum is the hex SHA-256 of a file's content.
+func fileSum(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
