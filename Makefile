@@ -12,8 +12,9 @@ OFFLINE := GOPROXY=off GOFLAGS=-mod=readonly
 
 all: build
 
+# Static (no cgo): the binary is copied onto nodes of any libc.
 build:
-	$(GO) build -trimpath -ldflags='-s -w' -o bin/kcred ./cmd/kcred
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o bin/kcred ./cmd/kcred
 
 # Modules are fetched here, outside the namespace. The real-kubelet judge is
 # also compiled here: its cold build takes minutes and would otherwise count
