@@ -38,6 +38,7 @@ func run(kcred string, keep bool) int {
 		kcred = filepath.Join(dir, "kcred")
 		build := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", kcred, "github.com/kcred/kcred/cmd/kcred")
 		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if err := build.Run(); err != nil {
 			fmt.Fprintln(os.Stderr, "kcred demo: build kcred:", err, "(run it from the repository, or pass --kcred)")
 			return 1

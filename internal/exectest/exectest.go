@@ -36,8 +36,8 @@ func Binary(t testing.TB) string {
 	return Build(t, "kcred", "github.com/kcred/kcred/cmd/kcred")
 }
 
-// Build compiles pkg with the given go build flags into a temporary
-// directory, once per process for each pkg and flags, and returns the
+// Build compiles pkg (without cgo) with the given go build flags into a
+// temporary directory, once per process for each pkg and flags, and returns the
 // binary's path (named name).
 func Build(t testing.TB, name, pkg string, flags ...string) string {
 	t.Helper()
@@ -64,6 +64,8 @@ func build(name, pkg string, flags []string) buildResult {
 	args := append(append([]string{"build", "-o", out}, flags...), pkg)
 	cmd := exec.Command("go", args...)
 	cmd.Dir = moduleRoot()
+	// Static, as `make build` builds the node binary.
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		return buildResult{err: errors.New("go " + strings.Join(args, " ") + ": " + err.Error() + "\n" + string(msg))}
 	}
