@@ -29,7 +29,8 @@ lint:
 	$(GO) vet ./...
 	cd test/kubelet && $(GO) vet ./...
 
-test: deps lint test-unit test-kubelet fuzz
+test: deps lint fuzz
+	@scripts/count-results $(MAKE) --no-print-directory test-unit test-kubelet
 
 test-unit:
 	$(ISOLATED) env $(OFFLINE) $(GO) test -count=1 ./...
