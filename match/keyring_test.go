@@ -6,64 +6,27 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/kcred/kcred/match/matchtest"
 )
 
-// keyringRows are rows 19-44 and 60-62 of kubelet.md §5: one key is added,
-// the image is looked up (upstream TestDockerKeyringForGlob, TestKeyringMiss,
-// TestKeyringMissWithDockerHubCredentials, TestKeyringHit*DockerHub,
-// TestIssue3797).
-var keyringRows = []struct {
-	row             int
-	key, normalised string
-	image           string
-	want            bool
-}{
-	{19, "https://hello.kubernetes.io", "hello.kubernetes.io", "hello.kubernetes.io/foo/bar", true},
-	{20, "https://*.docker.io", "*.docker.io", "prefix.docker.io/foo/bar", true},
-	{21, "https://prefix.*.io", "prefix.*.io", "prefix.docker.io/foo/bar", true},
-	{22, "https://prefix.docker.*", "prefix.docker.*", "prefix.docker.io/foo/bar", true},
-	{23, "https://*.docker.io/path", "*.docker.io/path", "prefix.docker.io/path/foo/bar", true},
-	{24, "https://prefix.*.io/path", "prefix.*.io/path", "prefix.docker.io/path/subpath/foo/bar", true},
-	{25, "https://prefix.docker.*/path", "prefix.docker.*/path", "prefix.docker.io/path/foo/bar", true},
-	{26, "https://*.docker.io:8888", "*.docker.io:8888", "prefix.docker.io:8888/foo/bar", true},
-	{27, "https://prefix.*.io:8888", "prefix.*.io:8888", "prefix.docker.io:8888/foo/bar", true},
-	{28, "https://prefix.docker.*:8888", "prefix.docker.*:8888", "prefix.docker.io:8888/foo/bar", true},
-	{29, "https://*.docker.io/path:1111", "*.docker.io/path:1111", "prefix.docker.io/path:1111/foo/bar", true},
-	{30, "https://*.docker.io/v1/", "*.docker.io", "prefix.docker.io/path:1111/foo/bar", true},
-	{31, "https://*.docker.io/v2/", "*.docker.io", "prefix.docker.io/path:1111/foo/bar", true},
-	{32, "https://prefix.docker.*/path:1111", "prefix.docker.*/path:1111", "prefix.docker.io/path:1111/foo/bar", true},
-	{33, "prefix.docker.io:1111", "prefix.docker.io:1111", "prefix.docker.io:1111/path/foo/bar", true},
-	{34, "*.docker.io:1111", "*.docker.io:1111", "prefix.docker.io:1111/path/foo/bar", true},
-	{35, "https://hello.kubernetes.io", "hello.kubernetes.io", "world.mesos.org/foo/bar/foo/bar", false},
-	{36, "https://*.docker.com", "*.docker.com", "prefix.docker.io/foo/bar", false},
-	{37, "https://suffix.*.io", "suffix.*.io", "prefix.docker.io/foo/bar", false},
-	{38, "https://prefix.docker.c*", "prefix.docker.c*", "prefix.docker.io/foo/bar", false},
-	{39, "https://prefix.*.io/path:1111", "prefix.*.io/path:1111", "prefix.docker.io/path/subpath:1111/foo/bar", false},
-	{40, "suffix.*.io", "suffix.*.io", "prefix.docker.io/foo/bar", false},
-	{41, "https://index.docker.io/v1/", "index.docker.io", "world.mesos.org/foo/bar", false},
-	{42, "https://index.docker.io/v1/", "index.docker.io", "google/docker-registry", true},
-	{43, "https://index.docker.io/v1/", "index.docker.io", "jenkins", true},
-	{44, "https://index.docker.io/v1/", "index.docker.io", "index.docker.io/v1//google/docker-registry", true},
-	{60, "https://quay.io/v1/", "quay.io", "quay.io", true},
-	{61, "https://quay.io/v1/", "quay.io", "quay.io/foo", true},
-	{62, "https://quay.io/v1/", "quay.io", "quay.io/foo/bar", true},
-}
-
+// TestKeyringUpstream holds rows 19-44 and 60-62 of kubelet.md §5: one key
+// is added, the image is looked up.
 func TestKeyringUpstream(t *testing.T) {
-	for _, tc := range keyringRows {
-		t.Run(fmt.Sprintf("row%02d", tc.row), func(t *testing.T) {
-			if got, ok := NormalizeKey(tc.key); !ok || got != tc.normalised {
-				t.Errorf("NormalizeKey(%q) = %q, %v; want %q", tc.key, got, ok, tc.normalised)
+	for _, tc := range matchtest.KeyringVectors {
+		t.Run(fmt.Sprintf("row%02d", tc.Row), func(t *testing.T) {
+			if got, ok := NormalizeKey(tc.Key); !ok || got != tc.Normalised {
+				t.Errorf("NormalizeKey(%q) = %q, %v; want %q", tc.Key, got, ok, tc.Normalised)
 			}
 			var k Keyring
-			k.Add("secret", map[string]AuthConfig{tc.key: {Username: "u", Password: "p"}})
-			got := k.Lookup(tc.image)
+			k.Add("secret", map[string]AuthConfig{tc.Key: {Username: "u", Password: "p"}})
+			got := k.Lookup(tc.Image)
 			var want []Credential
-			if tc.want {
-				want = []Credential{{Key: tc.normalised, Source: "secret", Username: "u", Password: "p"}}
+			if tc.Match {
+				want = []Credential{{Key: tc.Normalised, Source: "secret", Username: "u", Password: "p"}}
 			}
 			if !slices.Equal(got, want) {
-				t.Errorf("Lookup(%q) = %+v, want %+v", tc.image, got, want)
+				t.Errorf("Lookup(%q) = %+v, want %+v", tc.Image, got, want)
 			}
 		})
 	}
@@ -72,28 +35,16 @@ func TestKeyringUpstream(t *testing.T) {
 // TestKeyringLookupOrder holds rows 53-59 (upstream TestDockerKeyringLookup):
 // every matching key is returned, longer before its prefix.
 func TestKeyringLookupOrder(t *testing.T) {
-	var k Keyring
-	k.Add("secret", map[string]AuthConfig{
-		"bar.example.com/pong": {Username: "grace", Password: "squash"},
-		"bar.example.com":      {Username: "ada", Password: "lovelace"},
-	})
-	tests := []struct {
-		row   int
-		image string
-		want  []string
-	}{
-		{53, "bar.example.com", []string{"bar.example.com"}},
-		{54, "bar.example.com/pong", []string{"bar.example.com/pong", "bar.example.com"}},
-		{55, "bar.example.com/ping", []string{"bar.example.com"}},
-		{56, "bar.example.com/pongz", []string{"bar.example.com/pong", "bar.example.com"}},
-		{57, "bar.example.com/pong/pang", []string{"bar.example.com/pong", "bar.example.com"}},
-		{58, "example.com", nil},
-		{59, "foo.example.com", nil},
+	auths := map[string]AuthConfig{}
+	for _, key := range matchtest.LookupOrderKeys {
+		auths[key] = AuthConfig{}
 	}
-	for _, tc := range tests {
-		t.Run(fmt.Sprintf("row%02d", tc.row), func(t *testing.T) {
-			if got := keys(k.Lookup(tc.image)); !slices.Equal(got, tc.want) {
-				t.Errorf("Lookup(%q) keys = %q, want %q", tc.image, got, tc.want)
+	var k Keyring
+	k.Add("secret", auths)
+	for _, tc := range matchtest.LookupOrderVectors {
+		t.Run(fmt.Sprintf("row%02d", tc.Row), func(t *testing.T) {
+			if got := keys(k.Lookup(tc.Image)); !slices.Equal(got, tc.Keys) {
+				t.Errorf("Lookup(%q) keys = %q, want %q", tc.Image, got, tc.Keys)
 			}
 		})
 	}
@@ -182,26 +133,16 @@ func TestKeyringSortsLikeTheKubelet(t *testing.T) {
 }
 
 // TestIsDefaultRegistryMatch holds rows 45-52 (upstream
-// TestIsDefaultRegistryMatch).
+// TestIsDefaultRegistryMatch) and the extra cases.
 func TestIsDefaultRegistryMatch(t *testing.T) {
-	tests := []struct {
-		row   int
-		image string
-		want  bool
-	}{
-		{45, "foo/bar", true},
-		{46, "docker.io/foo/bar", true},
-		{47, "index.docker.io/foo/bar", true},
-		{48, "foo", true},
-		{49, "", false},
-		{50, "registry.tld/foo/bar", false},
-		{51, "registry:5000/foo/bar", false},
-		{52, "myhostdocker.io/foo/bar", false},
-	}
-	for _, tc := range tests {
-		t.Run(fmt.Sprintf("row%02d", tc.row), func(t *testing.T) {
-			if got := IsDefaultRegistryMatch(tc.image); got != tc.want {
-				t.Errorf("IsDefaultRegistryMatch(%q) = %v, want %v", tc.image, got, tc.want)
+	for _, tc := range slices.Concat(matchtest.DefaultRegistryVectors, matchtest.DefaultRegistrySemantics) {
+		name := tc.Name
+		if tc.Row != 0 {
+			name = fmt.Sprintf("row%02d", tc.Row)
+		}
+		t.Run(name, func(t *testing.T) {
+			if got := IsDefaultRegistryMatch(tc.Image); got != tc.Match {
+				t.Errorf("IsDefaultRegistryMatch(%q) = %v, want %v", tc.Image, got, tc.Match)
 			}
 		})
 	}
@@ -234,8 +175,8 @@ func keys(creds []Credential) []string {
 // Fidelity to the kubelet's BasicDockerKeyring is checked against the real
 // code by FuzzKeyringVsKubelet in test/kubelet.
 func FuzzKeyring(f *testing.F) {
-	for _, tc := range keyringRows {
-		f.Add(tc.key, "bar.example.com", "*.io", tc.image)
+	for _, tc := range matchtest.KeyringVectors {
+		f.Add(tc.Key, "bar.example.com", "*.io", tc.Image)
 	}
 	f.Add("bar.example.com/pong", "bar.example.com", "https://index.docker.io/v1/", "bar.example.com/pong")
 	f.Add("r.io/v1/v1/x", "https://https://r.io", "r.io/%2fx?y", "nginx")

@@ -1,46 +1,26 @@
 package match
 
 import (
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/kcred/kcred/match/matchtest"
 )
 
-// TestNormalize holds the examples of kubelet.md §1.
+// TestNormalize holds the examples of kubelet.md §1 and the extra cases.
 func TestNormalize(t *testing.T) {
-	const digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-	tests := []struct {
-		image, want, wantErr string
-	}{
-		{image: "nginx", want: "docker.io/library/nginx"},
-		{image: "nginx:1.25", want: "docker.io/library/nginx"},
-		{image: "library/nginx", want: "docker.io/library/nginx"},
-		{image: "docker.io/nginx", want: "docker.io/library/nginx"},
-		{image: "index.docker.io/library/nginx", want: "docker.io/library/nginx"},
-		{image: "foo/bar", want: "docker.io/foo/bar"},
-		{image: "registry.io/foo:v1", want: "registry.io/foo"},
-		{image: "registry.io/foo@" + digest, want: "registry.io/foo"},
-		{image: "registry.io/foo:v1@" + digest, want: "registry.io/foo"},
-		{image: "registry.io:5000/foo/bar:tag", want: "registry.io:5000/foo/bar"},
-		{image: "localhost/foo", want: "localhost/foo"},
-		{image: "localhost:5000/foo", want: "localhost:5000/foo"},
-		{image: "Registry.io/foo", want: "Registry.io/foo"},
-		{image: "myhost.docker.io/foo", want: "myhost.docker.io/foo"},
-		{image: "registry.io/Foo", wantErr: "invalid reference format: repository name (Foo) must be lowercase"},
-		{image: "", wantErr: "invalid reference format"},
-		{image: "https://registry.io/foo", wantErr: "invalid reference format"},
-		{image: "registry.io/foo:", wantErr: "invalid reference format"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.image, func(t *testing.T) {
-			got, err := Normalize(tc.image)
-			if tc.wantErr != "" {
-				if err == nil || err.Error() != tc.wantErr {
-					t.Fatalf("Normalize(%q) = %q, %v; want error %q", tc.image, got, err, tc.wantErr)
+	for _, tc := range slices.Concat(matchtest.NormalizeExamples, matchtest.NormalizeExtras) {
+		t.Run(tc.Image, func(t *testing.T) {
+			got, err := Normalize(tc.Image)
+			if tc.Err != "" {
+				if err == nil || err.Error() != tc.Err {
+					t.Fatalf("Normalize(%q) = %q, %v; want error %q", tc.Image, got, err, tc.Err)
 				}
 				return
 			}
-			if err != nil || got != tc.want {
-				t.Fatalf("Normalize(%q) = %q, %v; want %q", tc.image, got, err, tc.want)
+			if err != nil || got != tc.Want {
+				t.Fatalf("Normalize(%q) = %q, %v; want %q", tc.Image, got, err, tc.Want)
 			}
 		})
 	}
