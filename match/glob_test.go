@@ -2,8 +2,6 @@ package match
 
 import (
 	"fmt"
-	"net"
-	"net/url"
 	"strings"
 	"testing"
 
@@ -76,7 +74,7 @@ func FuzzURLsMatch(f *testing.F) {
 		parsed := map[string]schemeless{}
 		for _, s := range []string{glob, target} {
 			p, err := parseSchemeless(s)
-			slow, serr := parseSlow(s)
+			slow, serr := parseURL(s)
 			if (err != nil) != (serr != nil) {
 				t.Fatalf("parseSchemeless(%q) error %v, net/url path error %v", s, err, serr)
 			}
@@ -96,18 +94,4 @@ func FuzzURLsMatch(f *testing.F) {
 			t.Fatalf("URLsMatch(%q, %q) = true with %+v vs %+v", glob, target, g, tg)
 		}
 	})
-}
-
-// parseSlow is parseSchemeless without its splitPlain fast path: the
-// net/url branch alone, which the fast path must reproduce.
-func parseSlow(s string) (schemeless, error) {
-	u, err := url.Parse("https://" + s)
-	if err != nil {
-		return schemeless{}, err
-	}
-	name, port, err := net.SplitHostPort(u.Host)
-	if err != nil {
-		name, port = u.Host, ""
-	}
-	return schemeless{name: name, port: port, path: u.Path}, nil
 }

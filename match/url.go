@@ -24,6 +24,13 @@ func parseSchemeless(s string) (schemeless, error) {
 		name, port, _ := strings.Cut(host, ":")
 		return schemeless{name: name, port: port, path: path}, nil
 	}
+	return parseURL(s)
+}
+
+// parseURL is the kubelet's parse: url.Parse with https:// prepended, then
+// net.SplitHostPort, the whole host being the name when that fails. The
+// splitPlain fast path must agree with it (a fuzz target checks).
+func parseURL(s string) (schemeless, error) {
 	u, err := url.Parse("https://" + s)
 	if err != nil {
 		return schemeless{}, err
