@@ -77,21 +77,38 @@ type Credential struct {
 // Redacted is the placeholder shown for secrets.
 const Redacted = "<redacted>"
 
-// Redact replaces every password and service-account token in r.
+// Redact replaces every password and service-account token in r, also where
+// a plugin echoed one into its stderr or an error. Passwords shorter than
+// minEchoLen are only removed from the credential list: replacing a short
+// string everywhere would garble the report without protecting anything.
 func (r *Report) Redact(token string) {
+	secrets := []string{}
+	if token != "" {
+		secrets = append(secrets, token)
+	}
+	for _, img := range r.Images {
+		for _, c := range img.Credentials {
+			if len(c.Password) >= minEchoLen {
+				secrets = append(secrets, c.Password)
+			}
+		}
+	}
 	for _, img := range r.Images {
 		for i := range img.Credentials {
 			img.Credentials[i].Password = Redacted
 		}
 		for _, p := range img.Providers {
-			if token != "" {
-				p.Request = strings.ReplaceAll(p.Request, token, Redacted)
-				p.Stderr = strings.ReplaceAll(p.Stderr, token, Redacted)
-				p.Error = strings.ReplaceAll(p.Error, token, Redacted)
+			for _, s := range secrets {
+				p.Request = strings.ReplaceAll(p.Request, s, Redacted)
+				p.Stderr = strings.ReplaceAll(p.Stderr, s, Redacted)
+				p.Error = strings.ReplaceAll(p.Error, s, Redacted)
 			}
 		}
 	}
 }
+
+// minEchoLen is the shortest password Redact looks for in free text.
+const minEchoLen = 6
 
 // Error classes, for comparing the simulator with the real kubelet.
 var errorClasses = []struct{ substr, class string }{

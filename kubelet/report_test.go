@@ -22,6 +22,34 @@ func TestRedact(t *testing.T) {
 	}
 }
 
+// A plugin that echoes the password it returns into its stderr (or an
+// error) must not reveal it through kcred check; short passwords are only
+// redacted in the credential list.
+func TestRedactEchoedPasswords(t *testing.T) {
+	r := &Report{Images: []*ImageReport{
+		{
+			Providers:   []*ProviderReport{{Stderr: "debug: returning s3cret-pass for r.io", Error: ""}},
+			Credentials: []Credential{{Key: "r.io", Password: "s3cret-pass"}, {Key: "q.io", Password: "ab"}},
+		},
+		{Providers: []*ProviderReport{{Error: "other image: s3cret-pass leaked", Stderr: "ab stays"}}},
+	}}
+	r.Redact("")
+	if got := r.Images[0].Providers[0].Stderr; got != "debug: returning <redacted> for r.io" {
+		t.Errorf("stderr = %q", got)
+	}
+	if got := r.Images[1].Providers[0].Error; got != "other image: <redacted> leaked" {
+		t.Errorf("error = %q", got)
+	}
+	if got := r.Images[1].Providers[0].Stderr; got != "ab stays" {
+		t.Errorf("short password replaced in free text: %q", got)
+	}
+	for _, c := range r.Images[0].Credentials {
+		if c.Password != Redacted {
+			t.Errorf("credential %s password %q", c.Key, c.Password)
+		}
+	}
+}
+
 func TestErrorClass(t *testing.T) {
 	for msg, want := range map[string]string{
 		"": "",
