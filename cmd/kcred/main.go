@@ -105,12 +105,16 @@ func usage(w io.Writer) {
 As a provider, kcred takes its role from the name it is invoked as. Link it into
 the kubelet's --image-credential-provider-bin-dir under each provider name:
 `)
+	width := 0
+	for _, r := range roles {
+		width = max(width, len(r.Name))
+	}
 	for _, r := range roles {
 		alias := ""
 		if len(r.Aliases) > 0 {
 			alias = " (alias " + strings.Join(r.Aliases, ", ") + ")"
 		}
-		fmt.Fprintf(w, "  %-26s %s%s\n", r.Name, r.Summary, alias)
+		fmt.Fprintf(w, "  %-*s  %s%s\n", width, r.Name, r.Summary, alias)
 	}
 	fmt.Fprint(w, `
 Usage:

@@ -13,7 +13,7 @@ import (
 var Role = plugin.Role{
 	Name:    "acr-credential-provider",
 	Args:    "AZURE_JSON  (the cloud config, e.g. /etc/kubernetes/azure.json)",
-	Summary: "Azure Container Registry: managed/workload identity, service principal or service-account token exchanged for an ACR refresh token",
+	Summary: "Azure Container Registry (drop-in for cloud-provider-azure acr-credential-provider)",
 	Setup: func(fs *flag.FlagSet) func(plugin.Env, []string) (plugin.Provider, error) {
 		var o Options
 		mf := mirrorFlag{&o.Mirrors}
