@@ -1,6 +1,7 @@
 package kubelet
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -8,9 +9,11 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
+	kjson "k8s.io/apimachinery/pkg/runtime/serializer/json"
 	configv1 "k8s.io/kubelet/config/v1"
 	configv1alpha1 "k8s.io/kubelet/config/v1alpha1"
 	"k8s.io/kubelet/pkg/apis/credentialprovider/install"
+	"sigs.k8s.io/yaml"
 )
 
 // The kubelet decodes configs and plugin responses with one strict codec
@@ -38,10 +41,41 @@ func init() {
 // configGroup is the API group of CredentialProviderConfig.
 const configGroup = "kubelet.config.k8s.io"
 
+// v1beta1OtherKinds are the kinds k8s.io/kubelet/config/v1beta1 registers
+// besides CredentialProviderConfig.
+var v1beta1OtherKinds = map[string]bool{"KubeletConfiguration": true, "SerializedNodeConfigSource": true, "ImagePullIntent": true, "ImagePulledRecord": true}
+
+// peekGVK reads a document's apiVersion and kind, JSON or YAML.
+func peekGVK(data []byte) (schema.GroupVersionKind, bool) {
+	js, err := yaml.YAMLToJSON(data)
+	if err != nil {
+		return schema.GroupVersionKind{}, false
+	}
+	g, err := kjson.DefaultMetaFactory.Interpret(js)
+	if err != nil || g == nil {
+		return schema.GroupVersionKind{}, false
+	}
+	return *g, true
+}
+
 // decodeConfig decodes one config file of any supported version.
 func decodeConfig(data []byte) ([]Provider, error) {
 	obj, gvk, err := codecs.UniversalDeserializer().Decode(data, nil, nil)
-	if err != nil {
+	switch {
+	case err == nil:
+	case runtime.IsMissingKind(err):
+		// The decoder quotes the whole document here, env values included.
+		return nil, errors.New("Object 'Kind' is missing in '<file contents not shown: they may hold secrets>'")
+	case runtime.IsMissingVersion(err):
+		return nil, errors.New("Object 'apiVersion' is missing in '<file contents not shown: they may hold secrets>'")
+	case runtime.IsNotRegisteredError(err):
+		// The kubelet's scheme knows v1beta1's other kinds (see init) and
+		// refuses them at the kind check.
+		if g, ok := peekGVK(data); ok && g.Group == configGroup && g.Version == "v1beta1" && v1beta1OtherKinds[g.Kind] {
+			return nil, fmt.Errorf("failed to decode %q (wrong Kind)", g.Kind)
+		}
+		return nil, err
+	default:
 		return nil, err
 	}
 	if gvk.Kind != "CredentialProviderConfig" {
