@@ -91,22 +91,31 @@ func Open(dir string, log *slog.Logger) *Cache {
 	return &Cache{dir: dir, log: log, now: time.Now, lockWait: DefaultLockWait}
 }
 
-// ensurePrivateDir creates dir 0700, or tightens an existing one we own.
+// ensurePrivateDir creates dir 0700, or accepts an existing directory only
+// when it is already private to this user: a cache of credentials must not
+// sit where others can read or plant files, and kcred must not change the
+// mode of a directory it did not create (--cache-dir=/var/lib would
+// otherwise lock down /var/lib).
 func ensurePrivateDir(dir string) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
+	fi, err := os.Lstat(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return err
+		}
+		fi, err = os.Lstat(dir)
 	}
-	fi, err := os.Stat(dir)
 	if err != nil {
 		return err
 	}
-	if !fi.IsDir() {
+	switch {
+	case fi.Mode()&os.ModeSymlink != 0:
+		return fmt.Errorf("%s is a symlink (point the cache at the real directory)", dir)
+	case !fi.IsDir():
 		return fmt.Errorf("%s is not a directory", dir)
-	}
-	if fi.Mode().Perm() != 0o700 {
-		if err := os.Chmod(dir, 0o700); err != nil {
-			return fmt.Errorf("make %s private (0700): %w", dir, err)
-		}
+	case fi.Mode().Perm()&0o077 != 0:
+		return fmt.Errorf("%s is accessible to other users (mode %v; chmod 700 it or choose another directory)", dir, fi.Mode().Perm())
+	case !ownedBySelf(fi):
+		return fmt.Errorf("%s belongs to another user (choose a directory of this user's)", dir)
 	}
 	return nil
 }
@@ -224,21 +233,29 @@ func (c *Cache) put(id string, t Token) error {
 // ends). It always returns an unlock function; when the lock could not be had
 // the caller proceeds without it.
 func (c *Cache) lock(ctx context.Context, id string) (unlock func()) {
-	f, err := os.OpenFile(filepath.Join(c.dir, id+".lock"), os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
-		c.log.Debug("token cache lock unavailable; fetching without it", "err", err)
-		return func() {}
-	}
+	path := filepath.Join(c.dir, id+".lock")
 	deadline := c.now().Add(c.lockWait)
 	sleep := 2 * time.Millisecond
 	for {
-		err := tryLock(f)
-		if err == nil {
-			return func() { _ = unlockFile(f); f.Close() }
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+		if err != nil {
+			c.log.Debug("token cache lock unavailable; fetching without it", "err", err)
+			return func() {}
 		}
+		err = tryLock(f)
+		if err == nil {
+			// A sweep may have removed the file between our open and our
+			// lock: then the lock guards nothing, and we take a new one.
+			if current(f, path) {
+				return func() { _ = unlockFile(f); f.Close() }
+			}
+			_ = unlockFile(f)
+			f.Close()
+			continue
+		}
+		f.Close()
 		if !errors.Is(err, errWouldBlock) || c.now().After(deadline) || ctx.Err() != nil {
 			c.log.Debug("token cache lock not acquired; fetching without it", "err", err)
-			f.Close()
 			return func() {}
 		}
 		select {
@@ -249,4 +266,14 @@ func (c *Cache) lock(ctx context.Context, id string) (unlock func()) {
 			sleep *= 2
 		}
 	}
+}
+
+// current reports whether f is still the file at path.
+func current(f *os.File, path string) bool {
+	a, err := f.Stat()
+	if err != nil {
+		return false
+	}
+	b, err := os.Stat(path)
+	return err == nil && os.SameFile(a, b)
 }

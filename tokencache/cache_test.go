@@ -163,10 +163,7 @@ func TestFetchErrorIsNotCached(t *testing.T) {
 }
 
 func TestFilePermissions(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "cache")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	dir := filepath.Join(t.TempDir(), "parent", "cache")
 	c := Open(dir, nil)
 	key := Key{Role: "r", Identity: "id", Scope: "reg"}
 	if _, _, err := c.Do(context.Background(), key, func(context.Context) (Token, error) {
@@ -194,11 +191,24 @@ func TestFilePermissions(t *testing.T) {
 }
 
 func TestUnusableDirectoryMeansNoCache(t *testing.T) {
-	file := filepath.Join(t.TempDir(), "not-a-dir")
+	base := t.TempDir()
+	file := filepath.Join(base, "not-a-dir")
 	if err := os.WriteFile(file, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	for _, dir := range []string{"", file, filepath.Join(file, "sub")} {
+	shared := filepath.Join(base, "shared")
+	if err := os.Mkdir(shared, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	private := filepath.Join(base, "private")
+	if err := os.Mkdir(private, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(base, "link")
+	if err := os.Symlink(private, link); err != nil {
+		t.Fatal(err)
+	}
+	for _, dir := range []string{"", file, filepath.Join(file, "sub"), shared, link} {
 		c := Open(dir, nil)
 		if c != nil {
 			t.Errorf("Open(%q) = enabled cache, want nil", dir)
@@ -207,6 +217,13 @@ func TestUnusableDirectoryMeansNoCache(t *testing.T) {
 		if _, hit, err := c.Do(context.Background(), Key{}, fetcher(&calls, Token{Password: "p"})); err != nil || hit || calls.Load() != 1 {
 			t.Errorf("disabled Do: hit=%v err=%v fetches=%d, want a plain fetch", hit, err, calls.Load())
 		}
+	}
+	// A directory kcred did not create keeps its mode.
+	if fi, err := os.Stat(shared); err != nil || fi.Mode().Perm() != 0o755 {
+		t.Errorf("shared directory mode changed to %v", fi.Mode().Perm())
+	}
+	if Open(private, nil) == nil {
+		t.Errorf("an existing private directory was refused")
 	}
 }
 
@@ -293,5 +310,63 @@ func TestPruneRemovesOnlyLongExpiredEntries(t *testing.T) {
 	}
 	if !exists(stale, ".json") {
 		t.Errorf("a second sweep ran within PruneInterval")
+	}
+}
+
+// A sweep must not remove a lock another exec holds: the next exec would
+// take a fresh lock file and fetch alongside the holder.
+func TestPruneKeepsHeldLocks(t *testing.T) {
+	c := newCache(t)
+	c.now = time.Now
+	failed := Key{Role: "r", Identity: "failed-fetch", Scope: "reg"}
+	holder := Open(c.dir, nil)
+	unlock := holder.lock(context.Background(), failed.id())
+	defer unlock()
+	lockPath := filepath.Join(c.dir, failed.id()+".lock")
+	old := time.Now().Add(-2 * pruneGrace)
+	if err := os.Chtimes(lockPath, old, old); err != nil {
+		t.Fatal(err)
+	}
+	c.prune()
+	if _, err := os.Stat(lockPath); err != nil {
+		t.Fatalf("held lock removed by the sweep: %v", err)
+	}
+	waiter := Open(c.dir, nil)
+	waiter.lockWait = 100 * time.Millisecond
+	start := time.Now()
+	release := waiter.lock(context.Background(), failed.id())
+	release()
+	if time.Since(start) < waiter.lockWait {
+		t.Fatalf("a second exec got the held lock at once")
+	}
+}
+
+// An exec that opened a lock file a sweep then removed takes a new one
+// instead of holding a lock nobody else can see.
+func TestLockNoticesRemovedFile(t *testing.T) {
+	c := newCache(t)
+	c.now = time.Now
+	key := Key{Role: "r", Identity: "id", Scope: "reg"}
+	path := filepath.Join(c.dir, key.id()+".lock")
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if current(f, path) {
+		t.Fatal("current() true for a removed file")
+	}
+	unlock := c.lock(context.Background(), key.id())
+	defer unlock()
+	g, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatalf("lock file missing after lock(): %v", err)
+	}
+	defer g.Close()
+	if err := tryLock(g); err == nil {
+		t.Fatal("the lock file at the path is not the one held")
 	}
 }

@@ -51,15 +51,17 @@ func (c *Cache) prune() {
 				if os.Remove(path) == nil {
 					removed++
 				}
-				_ = os.Remove(strings.TrimSuffix(path, ".json") + ".lock")
+				removeUnheldLock(strings.TrimSuffix(path, ".json") + ".lock")
 			}
-		case strings.HasSuffix(name, ".lock"), strings.HasPrefix(name, ".tmp-"):
-			// A lock without its entry, or a temporary file a killed
-			// process left behind.
+		case strings.HasPrefix(name, ".tmp-"):
+			// A temporary file a killed process left behind.
 			if old {
-				if _, err := os.Stat(strings.TrimSuffix(path, ".lock") + ".json"); err != nil || strings.HasPrefix(name, ".tmp-") {
-					_ = os.Remove(path)
-				}
+				_ = os.Remove(path)
+			}
+		case strings.HasSuffix(name, ".lock"):
+			// A lock without its entry (a fetch that failed).
+			if _, err := os.Stat(strings.TrimSuffix(path, ".lock") + ".json"); old && err != nil {
+				removeUnheldLock(path)
 			}
 		}
 	}
@@ -88,4 +90,21 @@ func (c *Cache) readable(path string) bool {
 func (c *Cache) expiredLongAgo(path string, now time.Time) bool {
 	e, ok := c.readEntry(path)
 	return ok && now.Sub(e.Token.ExpiresAt) > pruneGrace
+}
+
+// removeUnheldLock removes a lock file unless a process holds it: removing a
+// held lock would let the next exec take a fresh one and fetch alongside the
+// holder. An exec that opened the file before the removal notices (lock
+// checks the file is still current) and takes a new one.
+func removeUnheldLock(path string) {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	if tryLock(f) != nil {
+		return
+	}
+	_ = os.Remove(path)
+	_ = unlockFile(f)
 }
