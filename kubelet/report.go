@@ -63,6 +63,19 @@ type ProviderReport struct {
 	CachedUntil *time.Time `json:"cachedUntil,omitempty"`
 	// Auth are the registry keys the provider answered (or the cache held).
 	Auth []string `json:"auth,omitempty"`
+
+	// passwords are every password of the answer, for Redact: one whose key
+	// never matched the image is in no credential list but may still be
+	// echoed in the plugin's stderr.
+	passwords []string
+}
+
+func (pr *ProviderReport) notePasswords(auth map[string]AuthConfig) {
+	for _, a := range auth {
+		if a.Password != "" {
+			pr.passwords = append(pr.passwords, a.Password)
+		}
+	}
 }
 
 // Credential is one entry of the list the kubelet hands the container
@@ -77,34 +90,69 @@ type Credential struct {
 // Redacted is the placeholder shown for secrets.
 const Redacted = "<redacted>"
 
-// Redact replaces every password and service-account token in r, also where
-// a plugin echoed one into its stderr or an error. Passwords shorter than
-// minEchoLen are only removed from the credential list: replacing a short
-// string everywhere would garble the report without protecting anything.
+// Redact replaces every password a provider returned and the
+// service-account token in r: in the credential list, and wherever a plugin
+// echoed one into its stderr or an error. A password shorter than
+// minEchoLen is replaced in free text only as a whole word, so that
+// redacting "ab" does not garble every word containing it.
 func (r *Report) Redact(token string) {
-	secrets := []string{}
+	var secrets []string
 	if token != "" {
 		secrets = append(secrets, token)
 	}
 	for _, img := range r.Images {
 		for _, c := range img.Credentials {
-			if len(c.Password) >= minEchoLen {
-				secrets = append(secrets, c.Password)
+			secrets = append(secrets, c.Password)
+		}
+		for _, p := range img.Providers {
+			secrets = append(secrets, p.passwords...)
+		}
+	}
+	redact := func(text string) string {
+		for _, s := range secrets {
+			switch {
+			case s == "":
+			case len(s) >= minEchoLen:
+				text = strings.ReplaceAll(text, s, Redacted)
+			default:
+				text = replaceWord(text, s)
 			}
 		}
+		return text
 	}
 	for _, img := range r.Images {
 		for i := range img.Credentials {
 			img.Credentials[i].Password = Redacted
 		}
 		for _, p := range img.Providers {
-			for _, s := range secrets {
-				p.Request = strings.ReplaceAll(p.Request, s, Redacted)
-				p.Stderr = strings.ReplaceAll(p.Stderr, s, Redacted)
-				p.Error = strings.ReplaceAll(p.Error, s, Redacted)
-			}
+			p.Request, p.Stderr, p.Error = redact(p.Request), redact(p.Stderr), redact(p.Error)
 		}
 	}
+}
+
+// replaceWord replaces occurrences of w in text that are not part of a
+// longer run of letters, digits or symbols other than spaces and quotes.
+func replaceWord(text, w string) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(text, w)
+		if i < 0 {
+			b.WriteString(text)
+			return b.String()
+		}
+		before, after := i == 0 || isBoundary(text[i-1]), i+len(w) == len(text) || isBoundary(text[i+len(w)])
+		b.WriteString(text[:i])
+		if before && after {
+			b.WriteString(Redacted)
+		} else {
+			b.WriteString(w)
+		}
+		text = text[i+len(w):]
+	}
+}
+
+func isBoundary(c byte) bool {
+	return strings.IndexByte(" \t\n\r\"'`,:;=()[]{}<>", c) >= 0
 }
 
 // minEchoLen is the shortest password Redact looks for in free text.

@@ -23,15 +23,15 @@ func TestRedact(t *testing.T) {
 }
 
 // A plugin that echoes the password it returns into its stderr (or an
-// error) must not reveal it through kcred check; short passwords are only
-// redacted in the credential list.
+// error) must not reveal it through kcred check; short passwords are
+// replaced as whole words only.
 func TestRedactEchoedPasswords(t *testing.T) {
 	r := &Report{Images: []*ImageReport{
 		{
 			Providers:   []*ProviderReport{{Stderr: "debug: returning s3cret-pass for r.io", Error: ""}},
 			Credentials: []Credential{{Key: "r.io", Password: "s3cret-pass"}, {Key: "q.io", Password: "ab"}},
 		},
-		{Providers: []*ProviderReport{{Error: "other image: s3cret-pass leaked", Stderr: "ab stays"}}},
+		{Providers: []*ProviderReport{{Error: "other image: s3cret-pass leaked", Stderr: "password=ab; tab and abc stay"}}},
 	}}
 	r.Redact("")
 	if got := r.Images[0].Providers[0].Stderr; got != "debug: returning <redacted> for r.io" {
@@ -40,8 +40,8 @@ func TestRedactEchoedPasswords(t *testing.T) {
 	if got := r.Images[1].Providers[0].Error; got != "other image: <redacted> leaked" {
 		t.Errorf("error = %q", got)
 	}
-	if got := r.Images[1].Providers[0].Stderr; got != "ab stays" {
-		t.Errorf("short password replaced in free text: %q", got)
+	if got := r.Images[1].Providers[0].Stderr; got != "password=<redacted>; tab and abc stay" {
+		t.Errorf("short password: stderr = %q", got)
 	}
 	for _, c := range r.Images[0].Credentials {
 		if c.Password != Redacted {
@@ -89,5 +89,17 @@ func TestDecodeResponseAccepts(t *testing.T) {
 		if _, err := DecodeResponse([]byte(body), v1); err == nil || err.Error() != "error decoding credential provider plugin response from stdout" {
 			t.Errorf("%s: err = %v", body, err)
 		}
+	}
+}
+
+// A password under a key that never matched the image is in no credential
+// list, but a plugin may still echo it.
+func TestRedactPasswordsOutsideTheCredentialList(t *testing.T) {
+	p := &ProviderReport{Stderr: "answering other.io with LONGPASSWORD99", Error: "line2 LONGPASSWORD99"}
+	p.notePasswords(map[string]AuthConfig{"other.io": {Username: "u", Password: "LONGPASSWORD99"}})
+	r := &Report{Images: []*ImageReport{{Providers: []*ProviderReport{p}}}}
+	r.Redact("")
+	if strings.Contains(p.Stderr+p.Error, "LONGPASSWORD99") {
+		t.Fatalf("password left: %q / %q", p.Stderr, p.Error)
 	}
 }

@@ -69,7 +69,7 @@ func (s *Simulator) Lookup(ctx context.Context, image string) *ImageReport {
 	rep := &ImageReport{Image: image, Providers: []*ProviderReport{}, Credentials: []Credential{}}
 	norm, err := match.Normalize(image)
 	if err != nil {
-		rep.Error = err.Error()
+		rep.Error = fmt.Sprintf("couldn't parse image name %q: %v", image, err)
 		return rep
 	}
 	rep.Normalized = norm
@@ -131,7 +131,10 @@ func (s *Simulator) provide(ctx context.Context, p Provider, image string) (*Pro
 				return fail(fmt.Errorf("failed to get service account token: no token for audience %q (give the token the kubelet would be issued)", t.ServiceAccountTokenAudience))
 			}
 			req.ServiceAccountToken, req.ServiceAccountAnnotations = sa.Token, annotations
-			saKey = serviceAccountCacheKey(s.Pod.Namespace, sa, annotations, t.CacheType, sa.Token)
+			var err error
+			if saKey, err = serviceAccountCacheKey(s.Pod.Namespace, sa, annotations, t.CacheType, sa.Token); err != nil {
+				return fail(fmt.Errorf("error generating service account cache key: %w", err))
+			}
 		}
 	}
 
@@ -147,6 +150,7 @@ func (s *Simulator) provide(ctx context.Context, p Provider, image string) (*Pro
 			until := e.expiresAt
 			pr.CachedUntil = &until
 			pr.Auth = sortedKeys(e.auth)
+			pr.notePasswords(e.auth)
 			return pr, e.auth
 		}
 	}
@@ -170,6 +174,7 @@ func (s *Simulator) provide(ctx context.Context, p Provider, image string) (*Pro
 		pr.CacheDuration = resp.CacheDuration.String()
 	}
 	pr.Auth = sortedKeys(resp.Auth)
+	pr.notePasswords(resp.Auth)
 	if req.ServiceAccountToken != "" && p.TokenAttributes.CacheType != CacheTypeToken {
 		for _, a := range resp.Auth {
 			if a.Password == req.ServiceAccountToken {
@@ -225,12 +230,22 @@ func registryOf(image string) string {
 	return strings.SplitN(image, "/", 2)[0]
 }
 
-// serviceAccountCacheKey is the kubelet's generateServiceAccountCacheKey.
-func serviceAccountCacheKey(namespace string, sa *ServiceAccount, annotations map[string]string, cacheType, token string) string {
+// serviceAccountCacheKey is the kubelet's generateServiceAccountCacheKey,
+// including its failure on a part longer than a 2-byte length prefix holds.
+func serviceAccountCacheKey(namespace string, sa *ServiceAccount, annotations map[string]string, cacheType, token string) (string, error) {
+	keys := sortedKeys(annotations)
+	parts := []string{namespace, sa.Name, sa.UID}
+	for _, k := range keys {
+		parts = append(parts, k, annotations[k])
+	}
+	for _, p := range parts {
+		if len(p) > 0xFFFF {
+			return "", fmt.Errorf("cryptobyte: pending child length %d exceeds 2-byte length prefix", len(p))
+		}
+	}
 	b := lengthPrefixed(nil, namespace)
 	b = lengthPrefixed(b, sa.Name)
 	b = lengthPrefixed(b, sa.UID)
-	keys := sortedKeys(annotations)
 	b = binary.BigEndian.AppendUint32(b, uint32(len(keys)))
 	for _, k := range keys {
 		b = lengthPrefixed(b, k)
@@ -240,7 +255,7 @@ func serviceAccountCacheKey(namespace string, sa *ServiceAccount, annotations ma
 		b = lengthPrefixed(b, "token")
 		b = lengthPrefixed(b, fmt.Sprintf("sha256:%x", sha256.Sum256([]byte(token))))
 	}
-	return string(b)
+	return string(b), nil
 }
 
 func sortedKeys[V any](m map[string]V) []string {
