@@ -81,6 +81,39 @@ func (o *options) resolvedCacheDir() string {
 	return DefaultCacheDir
 }
 
+// joinVerbosity rewrites klog's space-separated "-v 3" / "--v 3" into
+// "--v=3": -v is also a boolean (a bare -v prints the version), so the flag
+// package would otherwise take "3" for a positional argument and print the
+// version instead of answering the kubelet.
+func joinVerbosity(args []string) []string {
+	out := make([]string, 0, len(args))
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return append(out, args[i:]...)
+		}
+		if (a == "-v" || a == "--v") && i+1 < len(args) && isDigits(args[i+1]) {
+			out = append(out, "--v="+args[i+1])
+			i++
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 // ParseInterspersed parses flags wherever they appear among the positional
 // arguments and returns the positional ones (upstream plugins use cobra,
 // which allows that: e.g. `azure.json --registry-mirror=...`); "--" ends

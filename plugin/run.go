@@ -45,7 +45,7 @@ func Main(role Role, version string, args []string, stdin io.Reader, stdout, std
 	fs.SetOutput(io.Discard)
 	opts.register(fs)
 	build := role.Setup(fs)
-	positional, err := ParseInterspersed(fs, args)
+	positional, err := ParseInterspersed(fs, joinVerbosity(args))
 	if errors.Is(err, flag.ErrHelp) {
 		usage(stdout, role, fs)
 		return 0
