@@ -61,8 +61,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		return checkOK
 	}
 	usageErr := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "kcred check: "+format+"\n", a...)
-		fmt.Fprintln(stderr, checkUsage)
+		fmt.Fprintf(stderr, "kcred check: %s (see kcred check --help)\n", fmt.Sprintf(format, a...))
 		return checkUsageError
 	}
 	if err != nil {

@@ -67,7 +67,7 @@ func TestCheckUsage(t *testing.T) {
 		{"--config", "x", "--bin-dir", "y", "--timeout", "0s"},
 		{"--nope"},
 	} {
-		if code, _, stderr := runCheckT(args...); code != 2 || !strings.Contains(stderr, "usage: kcred check") {
+		if code, _, stderr := runCheckT(args...); code != 2 || !strings.Contains(stderr, "see kcred check --help") || strings.Count(stderr, "\n") != 1 {
 			t.Errorf("%v: exit %d, stderr %q", args, code, stderr)
 		}
 	}

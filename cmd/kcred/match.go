@@ -21,8 +21,7 @@ const matchUsage = "usage: kcred match [--raw] [--key] PATTERN IMAGE..."
 // when every image matched, 1 when any did not, 2 on usage errors.
 func runMatch(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("kcred match", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {}
+	fs.SetOutput(io.Discard)
 	raw := fs.Bool("raw", false, "match each IMAGE as given, without normalising it")
 	key := fs.Bool("key", false, "treat PATTERN as an auth key (plugin auth map, pull secret, docker config)")
 	// Flags may also follow PATTERN or an IMAGE; "--" ends them.
@@ -34,12 +33,11 @@ func runMatch(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, matchUsage)
+		fmt.Fprintf(stderr, "kcred match: %v (%s)\n", err, matchUsage)
 		return 2
 	}
 	if len(pos) < 2 {
-		fmt.Fprintln(stderr, "kcred match: need a PATTERN and at least one IMAGE")
-		fmt.Fprintln(stderr, matchUsage)
+		fmt.Fprintf(stderr, "kcred match: need a PATTERN and at least one IMAGE (%s)\n", matchUsage)
 		return 2
 	}
 	m := newMatcher(pos[0], *key)

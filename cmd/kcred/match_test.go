@@ -92,7 +92,7 @@ func TestRunMatch(t *testing.T) {
 		},
 		{name: "no arguments", args: nil, wantErr: "usage: kcred match", wantStatus: 2},
 		{name: "no image", args: []string{"*.io"}, wantErr: "need a PATTERN and at least one IMAGE", wantStatus: 2},
-		{name: "unknown flag", args: []string{"--bogus", "*.io", "nginx"}, wantErr: "flag provided but not defined: -bogus\nusage: kcred match", wantStatus: 2},
+		{name: "unknown flag", args: []string{"--bogus", "*.io", "nginx"}, wantErr: "kcred match: flag provided but not defined: -bogus (usage: kcred match", wantStatus: 2},
 		{name: "help", args: []string{"--help"}, wantOut: "usage: kcred match [--raw] [--key] PATTERN IMAGE...\n" +
 			"  -key\n    \ttreat PATTERN as an auth key (plugin auth map, pull secret, docker config)\n" +
 			"  -raw\n    \tmatch each IMAGE as given, without normalising it\n"},
