@@ -158,6 +158,7 @@ func TestDispatch(t *testing.T) {
 		{name: "unknown name lists roles", invokedAs: "foo-credential-provider", wantCode: 2, wantStderr: "ecr-credential-provider"},
 		{name: "windows suffix stripped", invokedAs: "dockerconfig-credential-provider.exe", args: []string{"--version"}, wantStdout: "dockerconfig-credential-provider (kcred)"},
 		{name: "kcred without args", invokedAs: "kcred", wantCode: 2, wantStderr: "Usage:"},
+		{name: "release file name is the tool", invokedAs: "kcred-linux-amd64", args: []string{"version"}, wantStdout: "kcred "},
 		{name: "kcred help", invokedAs: "kcred", args: []string{"--help"}, wantStdout: "kcred plugin ROLE"},
 		{name: "kcred version", invokedAs: "kcred", args: []string{"version"}, wantStdout: "kcred "},
 		{name: "kcred unknown command", invokedAs: "kcred", args: []string{"frob"}, wantCode: 2, wantStderr: `unknown command "frob"`},

@@ -26,7 +26,9 @@ func run(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if role, ok := findRole(name); ok {
 		return plugin.Main(role, plugin.Version(), argv[1:], stdin, stdout, stderr)
 	}
-	if name != "kcred" {
+	// Any other name is the tool, under its own name or a release file name
+	// such as kcred-linux-amd64.
+	if !strings.HasPrefix(name, "kcred") {
 		fmt.Fprintf(stderr, "kcred: invoked as %q, which is not a provider name; known: %s (or run it as kcred)\n", name, strings.Join(roleNames(), ", "))
 		return 2
 	}
