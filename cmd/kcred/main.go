@@ -26,8 +26,8 @@ func run(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if role, ok := findRole(name); ok {
 		return plugin.Main(role, plugin.Version(), argv[1:], stdin, stdout, stderr)
 	}
-	// Any other name is the tool, under its own name or a release file name
-	// such as kcred-linux-amd64.
+	// A name starting with kcred is the tool, e.g. a release file name such
+	// as kcred-linux-amd64; anything else is a provider name we lack.
 	if !strings.HasPrefix(name, "kcred") {
 		fmt.Fprintf(stderr, "kcred: invoked as %q, which is not a provider name; known: %s (or run it as kcred)\n", name, strings.Join(roleNames(), ", "))
 		return 2
