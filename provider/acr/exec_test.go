@@ -11,6 +11,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -470,6 +471,7 @@ func TestErrors(t *testing.T) {
 		name  string
 		setup func()
 		args  []string
+		env   []string
 		r     request
 		want  []string
 		calls map[string]int
@@ -512,6 +514,35 @@ func TestErrors(t *testing.T) {
 			r:    request{SAToken: saToken("system:serviceaccount:a:b"), Annotations: map[string]string{acr.AnnotationTenantID: "t"}},
 			want: []string{acr.AnnotationClientID, "missing or empty"}, calls: map[string]int{"": 0},
 		},
+		{
+			name: "refresh token already expired", args: []string{mi},
+			setup: func() { h.az.RefreshTTL = -time.Hour },
+			want:  []string{"exchange at https://myreg.azurecr.io/oauth2/exchange: refresh token already expired at ", "(check the node's clock)"},
+		},
+		{
+			name: "registry unreachable", args: []string{mi},
+			setup: func() { h.proxy.Route("myreg.azurecr.io", nil) },
+			want:  []string{"GET https://myreg.azurecr.io/v2/: ", "(check that the node reaches myreg.azurecr.io on port 443 (DNS, firewall), HTTPS_PROXY/NO_PROXY and, for TLS errors, SSL_CERT_FILE)"},
+			calls: map[string]int{fakecloud.OpACRExchange: 0},
+		},
+		{
+			name: "proxy refuses connections", args: []string{sp}, env: []string{"HTTPS_PROXY=http://127.0.0.1:1"},
+			want: []string{"get Entra ID token", "connection refused", "HTTPS_PROXY/NO_PROXY", "SSL_CERT_FILE)"}, calls: map[string]int{"": 0},
+		},
+		{
+			name: "exchange answer not JSON", args: []string{mi},
+			setup: func() {
+				h.az.Inject(fakecloud.OpACRExchange, fakecloud.Fault{Body: `<html>body-text-never-echoed`})
+			},
+			want: []string{"exchange at https://myreg.azurecr.io/oauth2/exchange: malformed answer", "no proxy rewrites its answers)"},
+		},
+		{
+			name: "exchange answer without a refresh token", args: []string{mi},
+			setup: func() {
+				h.az.Inject(fakecloud.OpACRExchange, fakecloud.Fault{Body: `{"access_token":"body-text-never-echoed"}`})
+			},
+			want: []string{"no refresh_token in the answer", "no proxy rewrites its answers)"},
+		},
 		{name: "mirror to another cloud", args: []string{mi, "--registry-mirror=mcr.microsoft.com:myreg.azurecr.cn"}, want: []string{"target is in AzureChinaCloud"}},
 		{name: "no config argument", want: []string{"config file is not specified"}},
 		{name: "two config arguments", args: []string{mi, sp}, want: []string{"exactly one argument"}},
@@ -529,14 +560,19 @@ func TestErrors(t *testing.T) {
 			h.az.Reset()
 			h.az.Clear()
 			h.az.SetChallenge("myreg.azurecr.io", "")
+			h.az.RefreshTTL = 3 * time.Hour
 			h.proxy.Route(fakecloud.IMDSHost, h.az.IMDS())
+			h.proxy.Route("myreg.azurecr.io", h.az.Registry())
 			if tt.setup != nil {
 				tt.setup()
 			}
 			r := image
 			r.SAToken, r.Annotations = tt.r.SAToken, tt.r.Annotations
 			start := time.Now()
-			msg, stderr := h.failStderr(append(tt.args, "--v=10"), nil, r)
+			msg, stderr := h.failStderr(append(tt.args, "--v=10"), tt.env, r)
+			if !strings.HasSuffix(msg, ")") {
+				t.Errorf("error %q does not end with a hint in parentheses", msg)
+			}
 			t.Log(msg)
 			// Bounded time, generously: well inside the kubelet's minute.
 			if d := time.Since(start); d > 45*time.Second {
@@ -633,5 +669,74 @@ func TestRefreshTokenWithoutExpiry(t *testing.T) {
 	d, err := time.ParseDuration(out.CacheDuration)
 	if err != nil || d < 50*time.Minute || d > 55*time.Minute || out.Auth["myreg.azurecr.io"].Password != "opaque-refresh" {
 		t.Fatalf("answer %+v, want the token for about 55m", out)
+	}
+}
+
+func TestExpiredRefreshTokenIsNotCached(t *testing.T) {
+	h := newHarness(t)
+	cfg := h.file("azure.json", `{"tenantId":"t1","useManagedIdentityExtension":true}`)
+	h.az.RefreshTTL = -time.Minute
+	if msg := h.fail([]string{cfg}, nil, req("myreg.azurecr.io/app")); !strings.Contains(msg, "refresh token already expired") {
+		t.Fatalf("error %q", msg)
+	}
+	h.az.RefreshTTL = 3 * time.Hour
+	h.az.Reset()
+	h.checkCredential(h.ok([]string{cfg}, nil, req("myreg.azurecr.io/app")), "myreg.azurecr.io", "myreg.azurecr.io")
+}
+
+func TestRefreshTokenLifetimeIsCapped(t *testing.T) {
+	h := newHarness(t)
+	enc := base64.RawURLEncoding.EncodeToString
+	for _, exp := range []string{"1e300", "9223372036854775807", strconv.FormatInt(time.Now().Add(48*time.Hour).Unix(), 10)} {
+		h.az.Reset()
+		h.az.Inject(fakecloud.OpACRExchange, fakecloud.Fault{Body: `{"refresh_token":"h.` + enc([]byte(`{"exp":`+exp+`}`)) + `.s"}`})
+		// A fresh cache directory per case: the disk cache is capped too.
+		env := []string{"KCRED_CACHE_DIR=" + t.TempDir()}
+		out := h.ok([]string{h.file("azure.json", `{"tenantId":"t1","useManagedIdentityExtension":true}`)}, env, req("myreg.azurecr.io/app"))
+		d, err := time.ParseDuration(out.CacheDuration)
+		if err != nil || d > acr.MaxLifetime || d < acr.MaxLifetime-10*time.Minute {
+			t.Errorf("exp %s: cacheDuration %q, want at most %s", exp, out.CacheDuration, acr.MaxLifetime)
+		}
+	}
+}
+
+func TestServiceAccountCacheIsPerToken(t *testing.T) {
+	h := newHarness(t)
+	cfg := h.file("azure.json", `{"tenantId":"t1"}`)
+	ann := map[string]string{acr.AnnotationClientID: "c", acr.AnnotationTenantID: "t"}
+	genuine := saToken("system:serviceaccount:app:puller")
+	// Same header and claims, another signature: what anyone who saw a
+	// token (or guessed its claims) could send.
+	forged := genuine[:strings.LastIndexByte(genuine, '.')] + ".Zm9yZ2Vk"
+	r := req("myreg.azurecr.io/app")
+	r.SAToken, r.Annotations = genuine, ann
+	first := h.ok([]string{cfg}, nil, r)
+	h.az.Reset()
+	r.SAToken = forged
+	second := h.ok([]string{cfg}, nil, r)
+	if second.Auth["myreg.azurecr.io"].Password == first.Auth["myreg.azurecr.io"].Password {
+		t.Fatal("a forged service-account token got the cached credential of the genuine one")
+	}
+	if n := h.az.Count(fakecloud.OpAzureToken); n != 1 {
+		t.Fatalf("%d Entra calls for another token, want 1 (Entra must check every token)", n)
+	}
+	// The genuine token again: a cache hit.
+	h.az.Reset()
+	r.SAToken = genuine
+	if again := h.ok([]string{cfg}, nil, r); again.Auth["myreg.azurecr.io"] != first.Auth["myreg.azurecr.io"] || h.az.Count("") != 0 {
+		t.Fatalf("the same token again: %d calls, want a cache hit", h.az.Count(""))
+	}
+}
+
+func TestServicePrincipalPassthroughFromEnvironment(t *testing.T) {
+	h := newHarness(t)
+	cfg := h.file("azure.json", `{}`)
+	env := []string{"AZURE_CLIENT_ID=c2", "AZURE_TENANT_ID=t2", "AZURE_CLIENT_SECRET=s3cret-value"}
+	out := h.ok([]string{cfg, "--service-principal-passthrough"}, env, req("myreg.azurecr.io/app"))
+	if a := out.Auth["myreg.azurecr.io"]; a.Username != "c2" || a.Password != "s3cret-value" || out.CacheDuration != "" {
+		t.Fatalf("answer %+v, want AZURE_CLIENT_ID and AZURE_CLIENT_SECRET with no cacheDuration", out)
+	}
+	if n := h.az.Count(""); n != 0 {
+		t.Fatalf("%d network calls in passthrough mode, want 0", n)
 	}
 }

@@ -25,7 +25,7 @@ var Role = plugin.Role{
 			case len(args) == 0:
 				return nil, errors.New("config file is not specified (pass the path of azure.json as the only argument)")
 			case len(args) > 1:
-				return nil, errors.New("expected exactly one argument, the path of azure.json")
+				return nil, errors.New("expected exactly one argument, the path of azure.json (check the provider's args in the kubelet's credential provider config)")
 			}
 			return New(env, args[0], o)
 		}

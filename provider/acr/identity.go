@@ -3,9 +3,7 @@ package acr
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -51,7 +49,7 @@ func LoadConfig(path string) (Config, error) {
 	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, 1<<20))
 	if err != nil {
-		return Config{}, fmt.Errorf("read Azure config %s: %w", path, err)
+		return Config{}, fmt.Errorf("read Azure config %s: %w (check that the path is a readable file)", path, err)
 	}
 	var c Config
 	if err := yaml.Unmarshal(b, &c); err != nil {
@@ -141,7 +139,7 @@ func newIdentity(cfg Config, req saRequest, s identitySettings) (identity, error
 	case env("AZURE_CLIENT_CERTIFICATE_PATH") != "":
 		return certIdentity(env("AZURE_CLIENT_CERTIFICATE_PATH"), env("AZURE_CLIENT_CERTIFICATE_PASSWORD"), tenant, client, opts, authority)
 	case env("AZURE_CLIENT_SECRET") != "":
-		return secretIdentity(env("AZURE_CLIENT_SECRET"), tenant, client, opts, authority, false)
+		return secretIdentity(env("AZURE_CLIENT_SECRET"), tenant, client, opts, authority, s.passthrough)
 	}
 	return identity{}, errors.New("no Azure identity configured (set useManagedIdentityExtension, aadClientId with aadClientSecret or aadClientCertPath, or aadFederatedTokenFile in the Azure config, or the AZURE_* environment)")
 }
@@ -174,35 +172,23 @@ func saIdentity(req saRequest, opts azcore.ClientOptions, authority string) (ide
 		ClientOptions: opts, DisableInstanceDiscovery: true,
 	})
 	if err != nil {
-		return identity{}, fmt.Errorf("service-account mode: %w", err)
+		return identity{}, fmt.Errorf("service-account mode: %w (check the service account's %s and %s annotations)", err, AnnotationClientID, AnnotationTenantID)
 	}
 	return identity{
 		cred:        cred,
 		kind:        "service account (client " + client + ")",
-		fingerprint: "sa:" + authority + ":" + tenant + "/" + client + ":" + saSubject(token),
+		fingerprint: "sa:" + authority + ":" + tenant + "/" + client + ":" + saTokenHash(token),
 		tenant:      tenant,
 	}, nil
 }
 
-// saSubject fingerprints the service account a token stands for (issuer
-// and subject), so that two service accounts mapped to one Azure client
-// never share a cached credential: each must pass Entra's federation check.
-// A token that is not a readable JWT is fingerprinted whole.
-func saSubject(token string) string {
-	h := sha256.New()
-	parts := strings.Split(token, ".")
-	var claims struct {
-		Iss string `json:"iss"`
-		Sub string `json:"sub"`
-	}
-	if len(parts) == 3 {
-		if b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "=")); err == nil && json.Unmarshal(b, &claims) == nil && claims.Sub != "" {
-			h.Write([]byte(claims.Iss + "\x00" + claims.Sub))
-			return hex.EncodeToString(h.Sum(nil))
-		}
-	}
-	h.Write([]byte(token))
-	return hex.EncodeToString(h.Sum(nil))
+// saTokenHash fingerprints the whole service-account token, so that a
+// cached credential is only ever served for the very token Entra accepted:
+// the token is not verified here, so its claims (issuer, subject) prove
+// nothing, and a forged token copying them must not reach a cache entry.
+func saTokenHash(token string) string {
+	h := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(h[:])
 }
 
 func workloadIdentity(file, tenant, client string, opts azcore.ClientOptions, authority string) (identity, error) {
@@ -216,7 +202,7 @@ func workloadIdentity(file, tenant, client string, opts azcore.ClientOptions, au
 		ClientOptions: opts, ClientID: client, TenantID: tenant, TokenFilePath: file, DisableInstanceDiscovery: true,
 	})
 	if err != nil {
-		return identity{}, fmt.Errorf("workload identity: %w", err)
+		return identity{}, fmt.Errorf("workload identity: %w (check aadFederatedTokenFile or AZURE_FEDERATED_TOKEN_FILE, aadClientId and tenantId)", err)
 	}
 	return identity{cred: cred, kind: "workload identity (client " + client + ")", fingerprint: "wi:" + authority + ":" + tenant + "/" + client, tenant: tenant}, nil
 }
@@ -234,7 +220,7 @@ func managedIdentity(id, tenant string, opts azcore.ClientOptions) (identity, er
 	}
 	cred, err := azidentity.NewManagedIdentityCredential(o)
 	if err != nil {
-		return identity{}, fmt.Errorf("%s: %w", kind, err)
+		return identity{}, fmt.Errorf("%s: %w (check userAssignedIdentityID in the Azure config)", kind, err)
 	}
 	return identity{cred: cred, kind: kind, fingerprint: fp, tenant: tenant}, nil
 }
@@ -259,7 +245,7 @@ func certIdentity(path, password, tenant, client string, opts azcore.ClientOptio
 		ClientOptions: opts, DisableInstanceDiscovery: true,
 	})
 	if err != nil {
-		return identity{}, fmt.Errorf("service principal certificate: %w", err)
+		return identity{}, fmt.Errorf("service principal certificate: %w (check aadClientCertPath, aadClientId and tenantId)", err)
 	}
 	return identity{cred: cred, kind: "service principal certificate (client " + client + ")", fingerprint: "cert:" + authority + ":" + tenant + "/" + client, tenant: tenant}, nil
 }
@@ -267,7 +253,7 @@ func certIdentity(path, password, tenant, client string, opts azcore.ClientOptio
 func secretIdentity(secret, tenant, client string, opts azcore.ClientOptions, authority string, passthrough bool) (identity, error) {
 	if passthrough {
 		if client == "" {
-			return identity{}, errors.New("service principal passthrough: no client ID (set aadClientId in the Azure config)")
+			return identity{}, errors.New("service principal passthrough: no client ID (set aadClientId in the Azure config or AZURE_CLIENT_ID)")
 		}
 		return identity{kind: "service principal passthrough (client " + client + ")", passthrough: &[2]string{client, secret}}, nil
 	}
@@ -278,7 +264,7 @@ func secretIdentity(secret, tenant, client string, opts azcore.ClientOptions, au
 		ClientOptions: opts, DisableInstanceDiscovery: true,
 	})
 	if err != nil {
-		return identity{}, fmt.Errorf("service principal secret: %w", err)
+		return identity{}, fmt.Errorf("service principal secret: %w (check aadClientId and tenantId)", err)
 	}
 	return identity{cred: cred, kind: "service principal secret (client " + client + ")", fingerprint: "sp:" + authority + ":" + tenant + "/" + client, tenant: tenant}, nil
 }

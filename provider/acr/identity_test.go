@@ -52,18 +52,55 @@ func TestIdentitySelection(t *testing.T) {
 
 func TestServiceAccountsNeverShareAFingerprint(t *testing.T) {
 	ann := map[string]string{AnnotationClientID: "c", AnnotationTenantID: "t"}
-	fp := func(tok string) string {
+	fp := func(tok string, ann map[string]string) string {
 		id, err := newIdentity(Config{}, saRequest{token: tok, annotations: ann}, identitySettings{cloud: clouds[0], getenv: func(string) string { return "" }})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return id.fingerprint
 	}
-	// Same service account, two tokens: one entry. Another account: another.
-	a1 := fp("h.eyJpc3MiOiJpIiwic3ViIjoiYSIsImp0aSI6IjEifQ.s")
-	a2 := fp("h.eyJpc3MiOiJpIiwic3ViIjoiYSIsImp0aSI6IjIifQ.s")
-	b := fp("h.eyJpc3MiOiJpIiwic3ViIjoiYiJ9.s")
-	if a1 != a2 || a1 == b || fp("opaque-1") == fp("opaque-2") {
-		t.Fatalf("fingerprints a1=%s a2=%s b=%s", a1, a2, b)
+	// The token is not verified, so its claims prove nothing: a forged
+	// token with the same payload (another signature) is another entry, as
+	// is every other token, and the same token for another client.
+	genuine := "h.eyJpc3MiOiJpIiwic3ViIjoiYSIsImp0aSI6IjEifQ.sig"
+	forged := "h.eyJpc3MiOiJpIiwic3ViIjoiYSIsImp0aSI6IjEifQ.forged"
+	other := "h.eyJpc3MiOiJpIiwic3ViIjoiYiJ9.s"
+	seen := map[string]string{}
+	for name, f := range map[string]string{
+		"genuine":           fp(genuine, ann),
+		"forged":            fp(forged, ann),
+		"other account":     fp(other, ann),
+		"opaque":            fp("opaque-1", ann),
+		"genuine, client 2": fp(genuine, map[string]string{AnnotationClientID: "c2", AnnotationTenantID: "t"}),
+		"genuine, tenant 2": fp(genuine, map[string]string{AnnotationClientID: "c", AnnotationTenantID: "t2"}),
+	} {
+		if prev, dup := seen[f]; dup {
+			t.Errorf("%s and %s share fingerprint %s", name, prev, f)
+		}
+		seen[f] = name
+		if strings.Contains(f, "eyJ") {
+			t.Errorf("%s: fingerprint %s holds the token", name, f)
+		}
+	}
+	if fp(genuine, ann) != fp(genuine, ann) {
+		t.Error("the same token has two fingerprints")
+	}
+}
+
+func TestPassthroughWithEnvironmentSecret(t *testing.T) {
+	for name, env := range map[string]map[string]string{
+		"environment": {"AZURE_CLIENT_SECRET": "s3cret-value", "AZURE_CLIENT_ID": "c", "AZURE_TENANT_ID": "t"},
+		"no tenant":   {"AZURE_CLIENT_SECRET": "s3cret-value", "AZURE_CLIENT_ID": "c"},
+	} {
+		id, err := newIdentity(Config{}, saRequest{}, identitySettings{cloud: clouds[0], getenv: func(k string) string { return env[k] }, passthrough: true})
+		if err != nil || id.passthrough == nil || *id.passthrough != [2]string{"c", "s3cret-value"} || id.cred != nil {
+			t.Errorf("%s: identity %+v, %v; want passthrough of AZURE_CLIENT_ID/AZURE_CLIENT_SECRET", name, id, err)
+		}
+	}
+	_, err := newIdentity(Config{}, saRequest{}, identitySettings{cloud: clouds[0], getenv: func(k string) string {
+		return map[string]string{"AZURE_CLIENT_SECRET": "s"}[k]
+	}, passthrough: true})
+	if err == nil || !strings.Contains(err.Error(), "no client ID") {
+		t.Errorf("passthrough without a client ID: %v", err)
 	}
 }

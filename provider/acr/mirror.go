@@ -109,12 +109,19 @@ func isPort(s string) bool {
 }
 
 // matchMirror returns the mirror whose source is the longest prefix of
-// image on a host or path boundary ("mcr.microsoft.com" matches
-// "mcr.microsoft.com/x" but not "mcr.microsoft.com.evil/x").
+// image's repository on a host or path boundary ("mcr.microsoft.com"
+// matches "mcr.microsoft.com/x" but not "mcr.microsoft.com.evil/x";
+// "ghcr.io/team" matches "ghcr.io/team", "ghcr.io/team:v1" and
+// "ghcr.io/team/app@sha256:..." but not "ghcr.io/teamx"). The kubelet sends
+// the image as the pod names it, with or without a tag or digest.
 func matchMirror(mirrors []Mirror, image string) (Mirror, bool) {
 	host, path, _ := strings.Cut(image, "/")
 	image = strings.ToLower(host)
 	if path != "" {
+		path, _, _ = strings.Cut(path, "@")
+		if i := strings.LastIndexByte(path, ':'); i > strings.LastIndexByte(path, '/') {
+			path = path[:i]
+		}
 		image += "/" + path
 	}
 	var best Mirror

@@ -51,6 +51,8 @@ func TestMatchMirror(t *testing.T) {
 		{"mcr.microsoft.com", "a.azurecr.io"},
 		{"mcr.microsoft.com/oss", "b.azurecr.io"},
 		{"reg.local:5000", "c.azurecr.io"},
+		{"ghcr.io/team", "d.azurecr.io"},
+		{"reg.local:5000/org/app", "e.azurecr.io"},
 	}
 	tests := map[string]string{
 		"mcr.microsoft.com/dotnet/runtime": "a.azurecr.io",
@@ -63,6 +65,28 @@ func TestMatchMirror(t *testing.T) {
 		"reg.local:50001/app":              "",
 		"mcr.microsoft.com.evil.io/x":      "",
 		"docker.io/library/nginx":          "",
+		// A source with a path: the repository itself or below it, with or
+		// without a tag or digest, on path-segment boundaries.
+		"ghcr.io/team":                           "d.azurecr.io",
+		"ghcr.io/team:v1":                        "d.azurecr.io",
+		"ghcr.io/team@sha256:0123abcd":           "d.azurecr.io",
+		"ghcr.io/team:v1@sha256:0123abcd":        "d.azurecr.io",
+		"ghcr.io/team/app":                       "d.azurecr.io",
+		"ghcr.io/team/app:v1":                    "d.azurecr.io",
+		"ghcr.io/team/app@sha256:0123abcd":       "d.azurecr.io",
+		"GHCR.io/team/app:v1":                    "d.azurecr.io",
+		"ghcr.io/teamx":                          "",
+		"ghcr.io/teamx:v1":                       "",
+		"ghcr.io/team-b/app:v1":                  "",
+		"ghcr.io/other/team:v1":                  "",
+		"ghcr.io":                                "",
+		"reg.local:5000/org/app":                 "e.azurecr.io",
+		"reg.local:5000/org/app:1.0":             "e.azurecr.io",
+		"reg.local:5000/org/app@sha256:0123abcd": "e.azurecr.io",
+		"reg.local:5000/org/app2:1.0":            "c.azurecr.io",
+		"reg.local:5000/org:1.0":                 "c.azurecr.io",
+		"mcr.microsoft.com/oss:v1":               "b.azurecr.io",
+		"mcr.microsoft.com/oss/nginx:1.25":       "b.azurecr.io",
 	}
 	for image, want := range tests {
 		m, ok := matchMirror(ms, image)

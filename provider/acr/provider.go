@@ -24,6 +24,11 @@ const userAgent = "kcred acr-credential-provider"
 // (ACR's last about 3 hours).
 const fallbackLifetime = time.Hour
 
+// MaxLifetime bounds the expiry a refresh token claims: ACR issues them for
+// about 3 hours, so neither the kubelet nor the node cache keeps one longer,
+// whatever its exp says.
+const MaxLifetime = 3 * time.Hour
+
 // Provider answers kubelet requests for ACR images.
 type Provider struct {
 	role        string
@@ -108,6 +113,9 @@ func (p *Provider) Credentials(ctx context.Context, req plugin.Request) (plugin.
 		return plugin.Answer{}, err
 	}
 	p.log.Info("identity chosen", "identity", id.kind, "registry", target)
+	if p.passthrough && id.passthrough == nil {
+		p.log.Warn("--service-principal-passthrough applies only to a service principal secret; exchanging a token with the chosen identity", "identity", id.kind)
+	}
 	if id.passthrough != nil {
 		return answer(keys, id.passthrough[0], id.passthrough[1], time.Time{}), nil
 	}
@@ -141,7 +149,7 @@ func answer(keys []string, user, pass string, exp time.Time) plugin.Answer {
 func (p *Provider) fetch(ctx context.Context, id identity, registry string) (tokencache.Token, error) {
 	aad, err := id.cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{Scope}})
 	if err != nil {
-		return tokencache.Token{}, fmt.Errorf("get Entra ID token with %s: %s (check the identity in the Azure config and that its endpoint is reachable from the node)", id.kind, describeAuthError(err))
+		return tokencache.Token{}, fmt.Errorf("get Entra ID token with %s: %s (check the identity in the Azure config and that its endpoint is reachable from the node, HTTPS_PROXY/NO_PROXY and, for TLS errors, SSL_CERT_FILE)", id.kind, describeAuthError(err))
 	}
 	p.log.Debug("Entra ID token obtained", "identity", id.kind, "expiresOn", aad.ExpiresOn)
 	ch, err := getChallenge(ctx, p.http, registry)
@@ -154,13 +162,34 @@ func (p *Provider) fetch(ctx context.Context, id identity, registry string) (tok
 	if err != nil {
 		return tokencache.Token{}, err
 	}
-	exp, ok := jwtExpiry(refresh)
-	if !ok {
-		exp = time.Now().Add(fallbackLifetime)
+	exp, err := refreshExpiry(refresh, time.Now())
+	if err != nil {
+		return tokencache.Token{}, fmt.Errorf("exchange at https://%s/oauth2/exchange: %w", registry, err)
+	}
+	if claimed, ok := jwtExpiry(refresh); !ok {
 		p.log.Warn("ACR refresh token has no readable expiry; assuming one hour", "registry", registry)
+	} else if claimed.After(exp) {
+		p.log.Warn("ACR refresh token claims a longer lifetime than ACR issues; capped", "registry", registry, "claimedExpiry", claimed, "max", MaxLifetime)
 	}
 	p.log.Debug("ACR refresh token obtained", "registry", registry, "expiresAt", exp)
 	return tokencache.Token{Username: NullGUID, Password: refresh, ExpiresAt: exp}, nil
+}
+
+// refreshExpiry is when kcred stops using refresh token tok, fetched at now:
+// its exp, capped at now+MaxLifetime, or now+fallbackLifetime when exp is
+// unreadable. A token already expired is an error: serving it would fail
+// every pull (and is most often a node clock running ahead).
+func refreshExpiry(tok string, now time.Time) (time.Time, error) {
+	exp, ok := jwtExpiry(tok)
+	switch {
+	case !ok:
+		return now.Add(fallbackLifetime), nil
+	case !exp.After(now):
+		return time.Time{}, fmt.Errorf("refresh token already expired at %s (check the node's clock)", exp.UTC().Format(time.RFC3339))
+	case exp.After(now.Add(MaxLifetime)):
+		return now.Add(MaxLifetime), nil
+	}
+	return exp, nil
 }
 
 // describeAuthError shortens azidentity's multi-line errors (which dump the
@@ -168,7 +197,7 @@ func (p *Provider) fetch(ctx context.Context, id identity, registry string) (tok
 func describeAuthError(err error) string {
 	var afe *azidentity.AuthenticationFailedError
 	if !errors.As(err, &afe) || afe.RawResponse == nil {
-		return firstLine(err.Error())
+		return describeTransportError(err.Error())
 	}
 	r := afe.RawResponse
 	where := ""
@@ -191,6 +220,27 @@ func describeAuthError(err error) string {
 		msg += ": " + detail
 	}
 	return msg
+}
+
+// describeTransportError is the first line of an SDK error, plus the later
+// line that is a Go transport error (`Get "URL": dial tcp ...`, as MSAL puts
+// it after its summary) if any. Other lines are dropped: they may hold a
+// response body.
+func describeTransportError(msg string) string {
+	out := firstLine(msg)
+	lines := strings.Split(msg, "\n")
+	for _, l := range lines[1:] {
+		l = strings.TrimSpace(l)
+		if !(strings.HasPrefix(l, `Get "https://`) || strings.HasPrefix(l, `Post "https://`)) || !strings.Contains(l, `": `) {
+			continue
+		}
+		l, _, _ = strings.Cut(l, ". To troubleshoot")
+		if len(l) > 300 {
+			l = l[:300] + "..."
+		}
+		return out + " " + l
+	}
+	return out
 }
 
 func firstLine(s string) string {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -107,7 +108,7 @@ func getChallenge(ctx context.Context, client *http.Client, registry string) (ch
 	req.Header.Set("User-Agent", userAgent)
 	resp, err := client.Do(req)
 	if err != nil {
-		return challenge{}, fmt.Errorf("GET https://%s/v2/: %w", registry, err)
+		return challenge{}, fmt.Errorf("GET https://%s/v2/: %w (%s)", registry, err, netHint(registry))
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
@@ -131,7 +132,7 @@ func getChallenge(ctx context.Context, client *http.Client, registry string) (ch
 	if firstErr == nil {
 		firstErr = errors.New("no Www-Authenticate header")
 	}
-	return challenge{}, fmt.Errorf("GET https://%s/v2/: malformed challenge: %w", registry, firstErr)
+	return challenge{}, fmt.Errorf("GET https://%s/v2/: malformed challenge: %w (check that %s is an Azure Container Registry and that no proxy rewrites its answers)", registry, firstErr, registry)
 }
 
 func cmpErr(first, err error) error {
@@ -147,7 +148,7 @@ func cmpErr(first, err error) error {
 func exchange(ctx context.Context, opts azcore.ClientOptions, registry string, ch challenge, tenant, accessToken string) (string, error) {
 	client, err := azcontainerregistry.NewAuthenticationClient("https://"+registry, &azcontainerregistry.AuthenticationClientOptions{ClientOptions: opts})
 	if err != nil {
-		return "", fmt.Errorf("exchange at %s: %w", registry, err)
+		return "", fmt.Errorf("exchange at https://%s/oauth2/exchange: %w (check the registry name)", registry, err)
 	}
 	o := &azcontainerregistry.AuthenticationClientExchangeAADAccessTokenForACRRefreshTokenOptions{AccessToken: &accessToken}
 	if tenant != "" {
@@ -160,12 +161,33 @@ func exchange(ctx context.Context, opts azcore.ClientOptions, registry string, c
 			// Only status and code: the body is untrusted and unbounded.
 			return "", fmt.Errorf("exchange at https://%s/oauth2/exchange: HTTP %d %s (check that the identity has the AcrPull role on the registry)", registry, re.StatusCode, trunc(re.ErrorCode))
 		}
-		return "", fmt.Errorf("exchange at https://%s/oauth2/exchange: %w", registry, err)
+		if isNetError(err) {
+			return "", fmt.Errorf("exchange at https://%s/oauth2/exchange: %s (%s)", registry, firstLine(err.Error()), netHint(registry))
+		}
+		// Most often an answer that is not JSON: its text may be anything,
+		// so it is not quoted.
+		return "", fmt.Errorf("exchange at https://%s/oauth2/exchange: malformed answer, not an ACR token exchange response (check that %s is an Azure Container Registry and that no proxy rewrites its answers)", registry, registry)
 	}
 	if resp.RefreshToken == nil || *resp.RefreshToken == "" {
-		return "", fmt.Errorf("exchange at https://%s/oauth2/exchange: no refresh_token in the answer", registry)
+		return "", fmt.Errorf("exchange at https://%s/oauth2/exchange: no refresh_token in the answer (check that %s is an Azure Container Registry and that no proxy rewrites its answers)", registry, registry)
 	}
 	return *resp.RefreshToken, nil
+}
+
+// netHint is what to check when a registry cannot be reached.
+func netHint(registry string) string {
+	return "check that the node reaches " + registry + " on port 443 (DNS, firewall), HTTPS_PROXY/NO_PROXY and, for TLS errors, SSL_CERT_FILE"
+}
+
+// isNetError reports whether err is a transport failure (DNS, connection,
+// TLS, timeout) rather than an answer kcred could not read.
+func isNetError(err error) bool {
+	var ne net.Error
+	var ue *url.Error
+	var oe *net.OpError
+	var de *net.DNSError
+	return errors.As(err, &ne) || errors.As(err, &ue) || errors.As(err, &oe) || errors.As(err, &de) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
 }
 
 // jwtExpiry reads the exp claim of a JWT without verifying it (ACR signs
@@ -186,8 +208,13 @@ func jwtExpiry(tok string) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	exp, err := claims.Exp.Float64()
-	if err != nil || exp <= 0 {
+	if err != nil || exp <= 0 || exp != exp {
 		return time.Time{}, false
+	}
+	// Converting a float beyond int64 is implementation-defined: bound it
+	// (1e12 s is year 33658; refreshExpiry caps it to MaxLifetime anyway).
+	if exp > 1e12 {
+		exp = 1e12
 	}
 	return time.Unix(int64(exp), 0), true
 }
