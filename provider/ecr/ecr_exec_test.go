@@ -59,6 +59,12 @@ func (h *harness) cacheDir() string {
 	return ""
 }
 
+// privateDir is a cache directory path kcred creates itself (the token
+// cache refuses a directory other users can reach, as t.TempDir's are).
+func privateDir(t *testing.T) string {
+	return filepath.Join(t.TempDir(), "cache")
+}
+
 func (h *harness) run(t *testing.T, stdin string, env []string, args ...string) exectest.Result {
 	t.Helper()
 	return exectest.Run(t, h.bin, args, append(append([]string{}, h.env...), env...), stdin)
@@ -129,7 +135,8 @@ func keys[V any](m map[string]V) []string {
 }
 
 // fails checks a failed exec: exit 1, nothing on stdout, one stderr line
-// containing every want.
+// containing every want and ending with what to check, in parentheses (as
+// docs/providers/ecr.md promises).
 func fails(t *testing.T, res exectest.Result, want ...string) {
 	t.Helper()
 	if res.Code != 1 || res.Stdout != "" {
@@ -140,6 +147,9 @@ func fails(t *testing.T, res exectest.Result, want ...string) {
 	last := lines[len(lines)-1]
 	if !strings.HasPrefix(last, "ecr-credential-provider: ") {
 		t.Errorf("error line %q lacks the role prefix", last)
+	}
+	if !strings.HasSuffix(last, ")") {
+		t.Errorf("error line %q does not end with (<what to check>)", last)
 	}
 	for _, w := range want {
 		if !strings.Contains(last, w) {
@@ -398,7 +408,7 @@ func TestExecTokenCache(t *testing.T) {
 
 	t.Run("warm cache makes no cloud call", func(t *testing.T) {
 		h.aws.Reset()
-		env := append([]string{"AWS_EC2_METADATA_DISABLED=false"}, "KCRED_CACHE_DIR="+t.TempDir())
+		env := append([]string{"AWS_EC2_METADATA_DISABLED=false"}, "KCRED_CACHE_DIR="+privateDir(t))
 		first := h.credFor(t, h.ok(t, h.run(t, req(privateImage, "", nil), env)), privateHost)
 		calls := h.aws.Count("")
 		if calls == 0 {
@@ -416,7 +426,7 @@ func TestExecTokenCache(t *testing.T) {
 
 	t.Run("20 concurrent cold execs make one call", func(t *testing.T) {
 		h.aws.Reset()
-		env := append([]string{"KCRED_CACHE_DIR=" + t.TempDir()}, static...)
+		env := append([]string{"KCRED_CACHE_DIR=" + privateDir(t)}, static...)
 		// A slow answer keeps the first fetch in flight while the others start,
 		// so they find the lock taken rather than a warm cache.
 		h.aws.Inject(fakecloud.OpECRToken, fakecloud.Fault{Delay: 2 * time.Second, Times: 1})
@@ -454,7 +464,7 @@ func TestExecTokenCache(t *testing.T) {
 
 	t.Run("corrupt cache file is replaced", func(t *testing.T) {
 		h.aws.Reset()
-		dir := t.TempDir()
+		dir := privateDir(t)
 		env := append([]string{"KCRED_CACHE_DIR=" + dir}, static...)
 		h.ok(t, h.run(t, req(privateImage, "", nil), env))
 		files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
@@ -479,7 +489,7 @@ func TestExecTokenCache(t *testing.T) {
 
 	t.Run("token near expiry is refreshed", func(t *testing.T) {
 		h.aws.Reset()
-		env := append([]string{"KCRED_CACHE_DIR=" + t.TempDir()}, static...)
+		env := append([]string{"KCRED_CACHE_DIR=" + privateDir(t)}, static...)
 		h.aws.SetTokenLifetime(4 * time.Minute) // inside the 5-minute margin
 		defer h.aws.SetTokenLifetime(12 * time.Hour)
 		r := h.ok(t, h.run(t, req(privateImage, "", nil), env))
@@ -502,6 +512,24 @@ func TestExecTokenCache(t *testing.T) {
 		}
 	})
 
+	t.Run("expiry beyond ECR's 12 hours is clamped", func(t *testing.T) {
+		h.aws.Reset()
+		dir := privateDir(t)
+		env := append([]string{"KCRED_CACHE_DIR=" + dir}, static...)
+		h.aws.Inject(fakecloud.OpECRToken, fakecloud.Fault{Body: `{"authorizationData":[{"authorizationToken":"QVdTOnB3","expiresAt":1e15}]}`})
+		defer h.aws.Clear()
+		for i := range 2 { // the fetch, then the cache hit
+			r := h.ok(t, h.run(t, req(privateImage, "", nil), env))
+			d, err := time.ParseDuration(r.CacheDuration)
+			if err != nil || d > 12*time.Hour-5*time.Minute || d < 11*time.Hour+50*time.Minute {
+				t.Errorf("exec %d: cacheDuration = %q, want at most 12h minus the 5m margin", i, r.CacheDuration)
+			}
+		}
+		if n := h.aws.Count(fakecloud.OpECRToken); n != 1 {
+			t.Errorf("calls = %d, want 1 (the second exec from the cache)", n)
+		}
+	})
+
 	t.Run("unusable cache directory: no cache, no failure", func(t *testing.T) {
 		h.aws.Reset()
 		file := filepath.Join(t.TempDir(), "file")
@@ -520,7 +548,7 @@ func TestExecTokenCache(t *testing.T) {
 	t.Run("identities never share an entry", func(t *testing.T) {
 		h.aws.Reset()
 		h.aws.TrustRole(podRole)
-		env := append([]string{"KCRED_CACHE_DIR=" + t.TempDir()}, static...)
+		env := append([]string{"KCRED_CACHE_DIR=" + privateDir(t)}, static...)
 		ann := map[string]string{roleARNAnn: podRole}
 		node := h.credFor(t, h.ok(t, h.run(t, req(privateImage, "", nil), env)), privateHost)
 		podA := h.credFor(t, h.ok(t, h.run(t, req(privateImage, "pod-a-jwt", ann), env)), privateHost)
@@ -555,7 +583,7 @@ func TestExecCloudFailures(t *testing.T) {
 			}
 			start := time.Now()
 			res := h.run(t, req(privateImage, "", nil), append(append([]string{}, env...), "AWS_MAX_ATTEMPTS="+attempts))
-			fails(t, res, "get token for "+privateHost, "ThrottlingException")
+			fails(t, res, "get token for "+privateHost, "ThrottlingException", "AWS throttled every attempt")
 			if n := h.aws.Count(fakecloud.OpECRToken); n != tt.want {
 				t.Errorf("attempts = %d, want %d", n, tt.want)
 			}
@@ -574,7 +602,23 @@ func TestExecCloudFailures(t *testing.T) {
 	})
 	t.Run("unreachable", func(t *testing.T) {
 		res := h.run(t, req(privateImage, "", nil), append([]string{"AWS_ENDPOINT_URL_ECR=http://127.0.0.1:1", "AWS_MAX_ATTEMPTS=3"}, env...))
-		fails(t, res, "get token for "+privateHost, "connection refused")
+		fails(t, res, "get token for "+privateHost, "connection refused", "reaches the ECR endpoint (AWS_ENDPOINT_URL_ECR", "HTTPS_PROXY/NO_PROXY)")
+	})
+	t.Run("unreachable ECR Public", func(t *testing.T) {
+		res := h.run(t, req("public.ecr.aws/lambda/python:3.12", "", nil), append([]string{"AWS_ENDPOINT_URL_ECR_PUBLIC=http://127.0.0.1:1", "AWS_MAX_ATTEMPTS=1"}, env...))
+		fails(t, res, "connection refused", "reaches the ECR Public endpoint (AWS_ENDPOINT_URL_ECR_PUBLIC", "HTTPS_PROXY/NO_PROXY)")
+	})
+	t.Run("unreachable STS", func(t *testing.T) {
+		h.aws.TrustRole(podRole)
+		res := h.run(t, req(privateImage, "pod-jwt", map[string]string{roleARNAnn: podRole}), append([]string{"AWS_ENDPOINT_URL_STS=http://127.0.0.1:1", "AWS_MAX_ATTEMPTS=1"}, env...))
+		fails(t, res, "connection refused", "reaches the STS endpoint (AWS_ENDPOINT_URL_STS", "HTTPS_PROXY/NO_PROXY)")
+		if strings.Contains(res.Stderr, "trust policy") {
+			t.Errorf("a network failure blamed on the trust policy: %s", res.Stderr)
+		}
+	})
+	t.Run("access denied", func(t *testing.T) {
+		res := h.run(t, req(privateImage, "", nil), []string{"KCRED_CACHE=off", "AWS_ACCESS_KEY_ID=AKIAUNKNOWN", "AWS_SECRET_ACCESS_KEY=x"})
+		fails(t, res, "UnrecognizedClientException", "may call ecr:GetAuthorizationToken)")
 	})
 	t.Run("slow cloud: gives up inside the kubelet's minute", func(t *testing.T) {
 		if testing.Short() {
@@ -591,6 +635,7 @@ func TestExecCloudFailures(t *testing.T) {
 		}
 	})
 
+	const notECR = "is not an ECR answer: check that the ECR endpoint (AWS_ENDPOINT_URL_ECR"
 	malformed := []struct{ name, body, want string }{
 		{"truncated JSON", `{"authorizationData":[{"authorizationToken":`, "ECR GetAuthorizationToken in eu-west-1"},
 		{"empty list", `{"authorizationData":[]}`, "no authorizationData"},
@@ -598,6 +643,7 @@ func TestExecCloudFailures(t *testing.T) {
 		{"not base64", `{"authorizationData":[{"authorizationToken":"***","expiresAt":1e10}]}`, "not valid base64"},
 		{"no colon", `{"authorizationData":[{"authorizationToken":"QVdTcHc=","expiresAt":1e10}]}`, "not a user:password pair"},
 		{"wrong type", `{"authorizationData":{"authorizationToken":"QVdTOnB3"}}`, "ECR GetAuthorizationToken in eu-west-1"},
+		{"not JSON", `<html>proxy login</html>`, "ECR GetAuthorizationToken in eu-west-1"},
 		{"expired", `{"authorizationData":[{"authorizationToken":"QVdTOnB3","expiresAt":1000}]}`, "check the node's clock"},
 	}
 	for _, tt := range malformed {
@@ -606,6 +652,12 @@ func TestExecCloudFailures(t *testing.T) {
 			defer h.aws.Clear()
 			res := h.run(t, req(privateImage, "", nil), env)
 			fails(t, res, tt.want)
+			if tt.name != "expired" && !strings.Contains(res.Stderr, notECR) {
+				t.Errorf("stderr lacks %q: %s", notECR, res.Stderr)
+			}
+			if strings.Contains(res.Stderr, "proxy login") {
+				t.Errorf("stderr echoes the answer: %s", res.Stderr)
+			}
 			if strings.Contains(res.Stderr, "panic") || strings.Contains(res.Stderr, "internal error") {
 				t.Errorf("stderr: %s", res.Stderr)
 			}
@@ -624,7 +676,7 @@ func TestExecNoSecretsInLogs(t *testing.T) {
 	h := newHarness(t)
 	h.aws.TrustRole(podRole)
 	const saToken = "eyJhbGciOiJSUzI1NiJ9.pod-service-account-token.sig"
-	env := append([]string{"KCRED_CACHE_DIR=" + t.TempDir()}, h.aws.StaticEnv()...)
+	env := append([]string{"KCRED_CACHE_DIR=" + privateDir(t)}, h.aws.StaticEnv()...)
 	var secrets []string
 	for _, c := range []struct {
 		sa  string

@@ -176,6 +176,9 @@ func assumeRole(ctx context.Context, cfg aws.Config, id identity) (aws.Config, e
 		RoleSessionName:  aws.String(sessionName),
 		WebIdentityToken: aws.String(id.saToken),
 	})
+	if err != nil && (isNetwork(err) || isDeadline(err)) { // hint names the endpoint
+		return cfg, fmt.Errorf("assume role %s with the pod's service-account token: %w", id.roleARN, err)
+	}
 	if err != nil {
 		return cfg, fmt.Errorf("assume role %s with the pod's service-account token: %w "+
 			"(check the role's trust policy for the cluster's OIDC provider and the token audience)", id.roleARN, err)

@@ -12,9 +12,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/kcred/kcred/plugin"
 	"github.com/kcred/kcred/tokencache"
@@ -91,7 +94,7 @@ func (p *Provider) Credentials(ctx context.Context, req plugin.Request) (plugin.
 		return p.fetch(ctx, cfg, h, id)
 	})
 	if err != nil {
-		return plugin.Answer{}, fmt.Errorf("ecr: get token for %s: %w%s", req.Registry, err, hint(ctx, err))
+		return plugin.Answer{}, fmt.Errorf("ecr: get token for %s: %w%s", req.Registry, err, hint(ctx, err, h))
 	}
 	p.log.Info("ecr token obtained", "registry", req.Registry, "cached", hit, "expiresAt", tok.ExpiresAt)
 	return plugin.Answer{
@@ -144,12 +147,69 @@ func scope(h Host, region string) string {
 	return fmt.Sprintf("private/%s/fips=%t/dualstack=%t", region, h.FIPS, h.DualStack)
 }
 
-// hint adds what to check when the cloud could not be reached in time.
-func hint(ctx context.Context, err error) string {
+// hint adds what to check: when the cloud could not be reached in time or
+// at all, or answered with something that is not an ECR answer. It names
+// the endpoint and the settings that choose it, never the response body.
+func hint(ctx context.Context, err error, h Host) string {
 	if ctx.Err() == nil && isDeadline(err) {
 		return fmt.Sprintf(" (gave up after %s; check that the node reaches the ECR and STS endpoints, and HTTPS_PROXY/NO_PROXY)", plugin.FetchTimeout)
 	}
+	if isNetwork(err) {
+		return fmt.Sprintf(" (check that the node reaches %s, and HTTPS_PROXY/NO_PROXY)", endpointOf(err, h))
+	}
+	var de *smithy.DeserializationError
+	var me *malformedError
+	if errors.As(err, &de) || errors.As(err, &me) {
+		return fmt.Sprintf(" (the answer is not an ECR answer: check that %s is ECR's and that no proxy answers in its place)", endpointOf(err, h))
+	}
+	var ae smithy.APIError
+	var oe *smithy.OperationError
+	if errors.As(err, &ae) && errors.As(err, &oe) && oe.ServiceID != "STS" { // STS errors carry their own hint
+		if strings.Contains(ae.ErrorCode(), "Throttl") || ae.ErrorCode() == "TooManyRequestsException" {
+			return " (AWS throttled every attempt: retry later, or raise AWS_MAX_ATTEMPTS)"
+		}
+		return fmt.Sprintf(" (check the credentials in use and that the identity may call %s:GetAuthorizationToken)", signingName(h))
+	}
 	return ""
+}
+
+// signingName is the IAM service prefix of h's token call.
+func signingName(h Host) string {
+	if h.Kind == Public {
+		return "ecr-public"
+	}
+	return "ecr"
+}
+
+// isNetwork reports whether err is a failure to send the request or read
+// the answer: refused, reset, unresolvable, TLS.
+func isNetwork(err error) bool {
+	var se *smithyhttp.RequestSendError
+	var oe *net.OpError
+	var dnse *net.DNSError
+	return errors.As(err, &se) || errors.As(err, &oe) || errors.As(err, &dnse)
+}
+
+// endpointOf names the endpoint the failed call went to, by the service
+// the SDK reports (else by h), with the settings that choose it.
+func endpointOf(err error, h Host) string {
+	var oe *smithy.OperationError
+	service := "ECR"
+	if h.Kind == Public {
+		service = "ECR PUBLIC"
+	}
+	if errors.As(err, &oe) {
+		service = oe.ServiceID
+	}
+	switch service {
+	case "STS":
+		return "the STS endpoint (AWS_ENDPOINT_URL_STS when set, else the region's sts endpoint)"
+	case "ECR PUBLIC":
+		return "the ECR Public endpoint (AWS_ENDPOINT_URL_ECR_PUBLIC when set, else api.ecr-public.us-east-1.amazonaws.com)"
+	case "ECR":
+		return "the ECR endpoint (AWS_ENDPOINT_URL_ECR when set, else the region's api.ecr endpoint)"
+	}
+	return "the credentials endpoint (instance metadata, container credentials or the profile's)"
 }
 
 // isDeadline reports whether err is a timeout: the fetch deadline or an

@@ -3,7 +3,6 @@ package ecr
 import (
 	"context"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -19,6 +18,11 @@ import (
 // sends one; its tokens live 12 hours): short, so that the kubelet is never
 // told to cache a token of unknown lifetime for its default duration.
 const assumedLifetime = time.Hour
+
+// maxLifetime is the longest an ECR token lives: a later expiresAt is
+// clamped to it, so that neither the kubelet nor the token cache keeps a
+// token longer than ECR could have issued it for.
+const maxLifetime = 12 * time.Hour
 
 // privateClient is the ECR client for h: FIPS and dual-stack hosts send the
 // token call to the matching endpoint (the environment can turn these on
@@ -57,7 +61,7 @@ func getToken(ctx context.Context, cfg aws.Config, h Host, now time.Time) (token
 			return tokencache.Token{}, fmt.Errorf("ECR Public GetAuthorizationToken: %w", err)
 		}
 		if out == nil || out.AuthorizationData == nil {
-			return tokencache.Token{}, errors.New("ECR Public GetAuthorizationToken: answer has no authorizationData")
+			return tokencache.Token{}, malformed("ECR Public GetAuthorizationToken: answer has no authorizationData")
 		}
 		tok, err := decodeToken(out.AuthorizationData.AuthorizationToken, out.AuthorizationData.ExpiresAt, now)
 		if err != nil {
@@ -70,7 +74,7 @@ func getToken(ctx context.Context, cfg aws.Config, h Host, now time.Time) (token
 		return tokencache.Token{}, fmt.Errorf("ECR GetAuthorizationToken in %s: %w", cfg.Region, err)
 	}
 	if out == nil || len(out.AuthorizationData) == 0 {
-		return tokencache.Token{}, fmt.Errorf("ECR GetAuthorizationToken in %s: answer has no authorizationData", cfg.Region)
+		return tokencache.Token{}, malformed(fmt.Sprintf("ECR GetAuthorizationToken in %s: answer has no authorizationData", cfg.Region))
 	}
 	d := out.AuthorizationData[0]
 	tok, err := decodeToken(d.AuthorizationToken, d.ExpiresAt, now)
@@ -81,22 +85,26 @@ func getToken(ctx context.Context, cfg aws.Config, h Host, now time.Time) (token
 }
 
 // decodeToken splits a base64 "user:password" authorization token and
-// attaches its expiry. Errors never quote the token.
+// attaches its expiry, at most maxLifetime after now. Errors never quote
+// the token.
 func decodeToken(auth *string, expiresAt *time.Time, now time.Time) (tokencache.Token, error) {
 	if auth == nil || *auth == "" {
-		return tokencache.Token{}, errors.New("answer has no authorizationToken")
+		return tokencache.Token{}, malformed("answer has no authorizationToken")
 	}
 	raw, err := base64.StdEncoding.DecodeString(*auth)
 	if err != nil {
-		return tokencache.Token{}, errors.New("authorizationToken is not valid base64")
+		return tokencache.Token{}, malformed("authorizationToken is not valid base64")
 	}
 	user, pass, ok := strings.Cut(string(raw), ":")
 	if !ok || user == "" || pass == "" {
-		return tokencache.Token{}, errors.New("authorizationToken is not a user:password pair")
+		return tokencache.Token{}, malformed("authorizationToken is not a user:password pair")
 	}
 	exp := now.Add(assumedLifetime)
 	if expiresAt != nil && !expiresAt.IsZero() {
 		exp = *expiresAt
+	}
+	if limit := now.Add(maxLifetime); exp.After(limit) {
+		exp = limit
 	}
 	if !exp.After(now) {
 		return tokencache.Token{}, fmt.Errorf("token expired at %s, before it was received at %s (check the node's clock)",
@@ -104,3 +112,11 @@ func decodeToken(auth *string, expiresAt *time.Time, now time.Time) (tokencache.
 	}
 	return tokencache.Token{Username: user, Password: pass, ExpiresAt: exp}, nil
 }
+
+// malformedError is an answer that parsed but is not a usable token: hint
+// adds what to check.
+type malformedError struct{ msg string }
+
+func (e *malformedError) Error() string { return e.msg }
+
+func malformed(msg string) error { return &malformedError{msg} }

@@ -12,6 +12,7 @@ func TestDecodeToken(t *testing.T) {
 	b64 := func(s string) *string { e := base64.StdEncoding.EncodeToString([]byte(s)); return &e }
 	ptr := func(s string) *string { return &s }
 	at := func(d time.Duration) *time.Time { x := now.Add(d); return &x }
+	far := func() *time.Time { x := time.Unix(1e15, 0); return &x }() // expiresAt: 1e15
 	tests := []struct {
 		name     string
 		auth     *string
@@ -22,6 +23,7 @@ func TestDecodeToken(t *testing.T) {
 		wantErr  string
 	}{
 		{"ok", b64("AWS:s3cret:with:colons"), at(12 * time.Hour), "AWS", "s3cret:with:colons", now.Add(12 * time.Hour), ""},
+		{"expiry beyond 12h is clamped", b64("AWS:pw"), far, "AWS", "pw", now.Add(12 * time.Hour), ""},
 		{"no expiry assumes an hour", b64("AWS:pw"), nil, "AWS", "pw", now.Add(assumedLifetime), ""},
 		{"zero expiry assumes an hour", b64("AWS:pw"), &time.Time{}, "AWS", "pw", now.Add(assumedLifetime), ""},
 		{"nil token", nil, at(time.Hour), "", "", time.Time{}, "no authorizationToken"},
@@ -60,7 +62,7 @@ func FuzzDecodeToken(f *testing.F) {
 		now := time.Unix(1_800_000_000, 0)
 		exp := now.Add(time.Duration(secs) * time.Second)
 		tok, err := decodeToken(&auth, &exp, now)
-		if err == nil && (tok.Username == "" || tok.Password == "" || !tok.ExpiresAt.After(now)) {
+		if err == nil && (tok.Username == "" || tok.Password == "" || !tok.ExpiresAt.After(now) || tok.ExpiresAt.After(now.Add(12*time.Hour))) {
 			t.Fatalf("accepted an unusable token: %+v", tok)
 		}
 	})
