@@ -1,7 +1,9 @@
 package fakecloud
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -10,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -42,7 +45,10 @@ const (
 //
 // ECR calls must be SigV4-signed with an access key the emulator knows: the
 // static key (StaticKeyID), or one it issued through IMDS or STS (with its
-// session token). Every ECR token it issues can be checked with
+// session token); the signature is verified against that key's secret, so a
+// request signed with a wrong secret, or altered after signing, is refused
+// with AWS's 403 InvalidSignatureException. STS AssumeRoleWithWebIdentity
+// is unsigned, as on AWS. Every ECR token it issues can be checked with
 // ValidCredential, so a test registry can accept exactly those.
 type AWS struct {
 	Recorder
@@ -63,11 +69,14 @@ type AWS struct {
 	tokenLife    time.Duration
 	sessionLife  time.Duration
 	now          func() time.Time
-	sessions     map[string]string    // access key ID -> session token ("" for the static key)
+	sessions     map[string]session   // issued access key ID -> its secret and session token
 	imdsTokens   map[string]bool      // issued IMDSv2 session tokens
 	trustedRoles map[string]bool      // role ARNs STS lets a web identity assume
 	issued       map[string]time.Time // ECR password -> expiry
 }
+
+// session is an issued temporary key's secret and session token.
+type session struct{ secret, token string }
 
 // NewAWS returns an emulator with a fresh static key pair, region
 // eu-west-3, instance role "kcred-node", 12-hour ECR tokens and 1-hour
@@ -82,7 +91,7 @@ func NewAWS() *AWS {
 		tokenLife:      defaultTokenLife,
 		sessionLife:    defaultSessionLife,
 		now:            time.Now,
-		sessions:       map[string]string{},
+		sessions:       map[string]session{},
 		imdsTokens:     map[string]bool{},
 		trustedRoles:   map[string]bool{},
 		issued:         map[string]time.Time{},
@@ -162,10 +171,10 @@ func (a *AWS) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	switch r.Header.Get("X-Amz-Target") {
 	case ecrTarget:
-		a.serveECR(w, r, OpECRToken, "ecr")
+		a.serveECR(w, r, body, OpECRToken, "ecr")
 		return
 	case ecrPublicTarget:
-		a.serveECR(w, r, OpECRPublicToken, "ecr-public")
+		a.serveECR(w, r, body, OpECRPublicToken, "ecr-public")
 		return
 	}
 	form, err := url.ParseQuery(string(body))
@@ -266,7 +275,7 @@ func (a *AWS) issueSession() (id, secret, session string, exp time.Time) {
 	secret, session = randomHex(20), randomHex(32)
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.sessions[id] = session
+	a.sessions[id] = sessionOf(secret, session)
 	return id, secret, session, a.now().Add(a.sessionLife)
 }
 
@@ -285,9 +294,130 @@ func sigV4Scope(auth string) (akid, region, service string, ok bool) {
 	return parts[0], parts[2], parts[3], true
 }
 
+func sessionOf(secret, token string) session { return session{secret: secret, token: token} }
+
+// verifySigV4 checks r's AWS4-HMAC-SHA256 Authorization header against
+// secret, per the SigV4 spec: the canonical request (method, path, sorted
+// query, the signed headers the header lists, the payload hash from
+// X-Amz-Content-Sha256 or of body), the string to sign over X-Amz-Date and
+// the credential scope, and the key derived from secret, date, region and
+// service. The payload hash must match body unless it is UNSIGNED-PAYLOAD.
+func verifySigV4(r *http.Request, body []byte, secret string) bool {
+	auth, ok := strings.CutPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256 ")
+	if !ok {
+		return false
+	}
+	fields := map[string]string{}
+	for _, f := range strings.Split(auth, ",") {
+		k, v, _ := strings.Cut(strings.TrimSpace(f), "=")
+		fields[k] = v
+	}
+	scope := strings.SplitN(fields["Credential"], "/", 2)
+	signed, sig := fields["SignedHeaders"], fields["Signature"]
+	amzDate := r.Header.Get("X-Amz-Date")
+	if len(scope) != 2 || signed == "" || sig == "" || len(amzDate) < 8 || !strings.HasPrefix(scope[1], amzDate[:8]+"/") {
+		return false
+	}
+	bodyHash := sha256Hex(body)
+	payloadHash := r.Header.Get("X-Amz-Content-Sha256")
+	switch payloadHash {
+	case "":
+		payloadHash = bodyHash
+	case "UNSIGNED-PAYLOAD", bodyHash:
+	default:
+		return false
+	}
+	names := strings.Split(signed, ";")
+	if !slices.IsSorted(names) || !slices.Contains(names, "host") {
+		return false
+	}
+	var canon strings.Builder
+	fmt.Fprintf(&canon, "%s\n%s\n%s\n", r.Method, canonicalPath(r.URL), canonicalQuery(r.URL.Query()))
+	for _, name := range names {
+		fmt.Fprintf(&canon, "%s:%s\n", name, canonicalHeader(r, name))
+	}
+	fmt.Fprintf(&canon, "\n%s\n%s", signed, payloadHash)
+	stringToSign := "AWS4-HMAC-SHA256\n" + amzDate + "\n" + scope[1] + "\n" + sha256Hex([]byte(canon.String()))
+	parts := strings.Split(scope[1], "/") // date/region/service/aws4_request
+	key := []byte("AWS4" + secret)
+	for _, p := range parts {
+		key = hmacSHA256(key, p)
+	}
+	want := hex.EncodeToString(hmacSHA256(key, stringToSign))
+	return hmac.Equal([]byte(want), []byte(sig))
+}
+
+// canonicalHeader is the SigV4 value of the signed header name: values
+// joined by commas, trimmed, inner runs of spaces collapsed.
+func canonicalHeader(r *http.Request, name string) string {
+	switch name {
+	case "host":
+		return r.Host
+	case "content-length":
+		if r.Header.Get("Content-Length") == "" && r.ContentLength >= 0 {
+			return fmt.Sprint(r.ContentLength)
+		}
+	}
+	vals := r.Header.Values(name)
+	for i, v := range vals {
+		vals[i] = strings.Join(strings.Fields(v), " ")
+	}
+	return strings.Join(vals, ",")
+}
+
+// canonicalPath is the SigV4 canonical URI of services other than S3: the
+// escaped path, each segment URI-encoded again.
+func canonicalPath(u *url.URL) string {
+	segs := strings.Split(u.EscapedPath(), "/")
+	for i, seg := range segs {
+		segs[i] = sigV4Escape(seg)
+	}
+	if p := strings.Join(segs, "/"); p != "" {
+		return p
+	}
+	return "/"
+}
+
+// canonicalQuery is the SigV4 query string: keys and values URI-encoded
+// (RFC 3986 unreserved characters kept), sorted by key, then value.
+func canonicalQuery(q url.Values) string {
+	var pairs [][2]string
+	for k, vs := range q {
+		for _, v := range vs {
+			pairs = append(pairs, [2]string{sigV4Escape(k), sigV4Escape(v)})
+		}
+	}
+	slices.SortFunc(pairs, func(a, b [2]string) int {
+		if c := strings.Compare(a[0], b[0]); c != 0 {
+			return c
+		}
+		return strings.Compare(a[1], b[1])
+	})
+	out := make([]string, len(pairs))
+	for i, p := range pairs {
+		out[i] = p[0] + "=" + p[1]
+	}
+	return strings.Join(out, "&")
+}
+
+func sigV4Escape(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(url.QueryEscape(s), "+", "%20"), "%7E", "~")
+}
+
+func sha256Hex(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+func hmacSHA256(key []byte, data string) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(data))
+	return m.Sum(nil)
+}
+
 // serveECR answers GetAuthorizationToken for ECR (a list of
 // authorizationData) or ECR Public (a single object).
-func (a *AWS) serveECR(w http.ResponseWriter, r *http.Request, op, signingName string) {
+func (a *AWS) serveECR(w http.ResponseWriter, r *http.Request, body []byte, op, signingName string) {
 	akid, region, service, signed := sigV4Scope(r.Header.Get("Authorization"))
 	a.record(op, r, map[string]string{"akid": akid, "region": region, "service": service})
 	if a.Apply(op, w) {
@@ -298,13 +428,18 @@ func (a *AWS) serveECR(w http.ResponseWriter, r *http.Request, op, signingName s
 		return
 	}
 	a.mu.Lock()
-	session, known := a.sessions[akid]
+	sess, known := a.sessions[akid]
 	if akid == a.StaticKeyID {
-		known, session = true, ""
+		known, sess = true, sessionOf(a.StaticSecret, "")
 	}
 	a.mu.Unlock()
-	if !known || r.Header.Get("X-Amz-Security-Token") != session {
+	if !known || r.Header.Get("X-Amz-Security-Token") != sess.token {
 		jsonError(w, http.StatusBadRequest, "UnrecognizedClientException", "The security token included in the request is invalid.")
+		return
+	}
+	if !verifySigV4(r, body, sess.secret) {
+		jsonError(w, http.StatusForbidden, "InvalidSignatureException", "The request signature we calculated does not match the signature you provided. "+
+			"Check your AWS Secret Access Key and signing method. Consult the service documentation for details.")
 		return
 	}
 	pass := "ecr-" + randomHex(24)

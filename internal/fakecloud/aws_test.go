@@ -1,7 +1,10 @@
 package fakecloud
 
 import (
+	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -10,6 +13,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 )
 
 func awsDo(t *testing.T, method, u string, header map[string]string, body string) (*http.Response, string) {
@@ -30,6 +36,29 @@ func awsDo(t *testing.T, method, u string, header map[string]string, body string
 	return resp, string(b)
 }
 
+// signed returns the headers of an ECR call to u (target, body "{}")
+// signed by the AWS SDK's SigV4 signer with akid/secret (and session).
+func signed(t *testing.T, u, target, akid, secret, session, region, service string) map[string]string {
+	t.Helper()
+	req, err := http.NewRequest("POST", u, strings.NewReader("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Amz-Target", target)
+	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+	sum := sha256.Sum256([]byte("{}"))
+	creds := aws.Credentials{AccessKeyID: akid, SecretAccessKey: secret, SessionToken: session}
+	if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), service, region, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	h := map[string]string{}
+	for k := range req.Header {
+		h[k] = req.Header.Get(k)
+	}
+	return h
+}
+
+// sigv4 is an Authorization header with a made-up signature.
 func sigv4(akid, region, service string) string {
 	return "AWS4-HMAC-SHA256 Credential=" + akid + "/20261204/" + region + "/" + service +
 		"/aws4_request, SignedHeaders=host;x-amz-date, Signature=00"
@@ -84,11 +113,11 @@ func TestAWSIMDSv2(t *testing.T) {
 	}
 
 	// The IMDS-issued key, with its session token, signs ECR calls.
-	resp, body = awsDo(t, "POST", srv.URL+"/", ecrHeaders(ecrTarget, sigv4(creds.AccessKeyId, "eu-west-3", "ecr"), creds.Token), "{}")
+	resp, body = awsDo(t, "POST", srv.URL+"/", signed(t, srv.URL+"/", ecrTarget, creds.AccessKeyId, creds.SecretAccessKey, creds.Token, "eu-west-3", "ecr"), "{}")
 	if resp.StatusCode != 200 {
 		t.Fatalf("ECR with IMDS key: %d %s", resp.StatusCode, body)
 	}
-	resp, _ = awsDo(t, "POST", srv.URL+"/", ecrHeaders(ecrTarget, sigv4(creds.AccessKeyId, "eu-west-3", "ecr"), "wrong"), "{}")
+	resp, _ = awsDo(t, "POST", srv.URL+"/", signed(t, srv.URL+"/", ecrTarget, creds.AccessKeyId, creds.SecretAccessKey, "wrong", "eu-west-3", "ecr"), "{}")
 	if resp.StatusCode != 400 {
 		t.Fatalf("ECR with a wrong session token: status %d, want 400", resp.StatusCode)
 	}
@@ -109,11 +138,11 @@ func TestAWSContainerCredentials(t *testing.T) {
 		t.Fatalf("wrong token: status %d, want 403", resp.StatusCode)
 	}
 	_, body := awsDo(t, "GET", srv.URL+containerCredsPath, map[string]string{"Authorization": a.ContainerToken}, "")
-	var creds struct{ AccessKeyId, Token string }
+	var creds struct{ AccessKeyId, SecretAccessKey, Token string }
 	if err := json.Unmarshal([]byte(body), &creds); err != nil || creds.AccessKeyId == "" {
 		t.Fatalf("credentials = %s (%v)", body, err)
 	}
-	if resp, body := awsDo(t, "POST", srv.URL+"/", ecrHeaders(ecrTarget, sigv4(creds.AccessKeyId, "eu-west-3", "ecr"), creds.Token), "{}"); resp.StatusCode != 200 {
+	if resp, body := awsDo(t, "POST", srv.URL+"/", signed(t, srv.URL+"/", ecrTarget, creds.AccessKeyId, creds.SecretAccessKey, creds.Token, "eu-west-3", "ecr"), "{}"); resp.StatusCode != 200 {
 		t.Fatalf("ECR with container key: %d %s", resp.StatusCode, body)
 	}
 }
@@ -123,7 +152,7 @@ func TestAWSECR(t *testing.T) {
 	srv := httptest.NewServer(a.Handler())
 	defer srv.Close()
 
-	resp, body := awsDo(t, "POST", srv.URL+"/", ecrHeaders(ecrTarget, sigv4(a.StaticKeyID, "eu-west-1", "ecr"), ""), "{}")
+	resp, body := awsDo(t, "POST", srv.URL+"/", signed(t, srv.URL+"/", ecrTarget, a.StaticKeyID, a.StaticSecret, "", "eu-west-1", "ecr"), "{}")
 	if resp.StatusCode != 200 {
 		t.Fatalf("ECR: %d %s", resp.StatusCode, body)
 	}
@@ -156,7 +185,7 @@ func TestAWSECR(t *testing.T) {
 	}
 
 	// ECR Public: signing name ecr-public, authorizationData an object.
-	resp, body = awsDo(t, "POST", srv.URL+"/", ecrHeaders(ecrPublicTarget, sigv4(a.StaticKeyID, "us-east-1", "ecr-public"), ""), "{}")
+	resp, body = awsDo(t, "POST", srv.URL+"/", signed(t, srv.URL+"/", ecrPublicTarget, a.StaticKeyID, a.StaticSecret, "", "us-east-1", "ecr-public"), "{}")
 	var pub struct {
 		AuthorizationData struct {
 			AuthorizationToken string  `json:"authorizationToken"`
@@ -179,11 +208,62 @@ func TestAWSECR(t *testing.T) {
 	}
 
 	a.SetTokenLifetime(-time.Minute)
-	_, body = awsDo(t, "POST", srv.URL+"/", ecrHeaders(ecrTarget, sigv4(a.StaticKeyID, "eu-west-1", "ecr"), ""), "{}")
+	_, body = awsDo(t, "POST", srv.URL+"/", signed(t, srv.URL+"/", ecrTarget, a.StaticKeyID, a.StaticSecret, "", "eu-west-1", "ecr"), "{}")
 	_ = json.Unmarshal([]byte(body), &priv)
 	if user, pass := ecrPassword(t, priv.AuthorizationData[0].AuthorizationToken); a.ValidCredential(user, pass) {
 		t.Error("an expired token is still valid")
 	}
+}
+
+// TestAWSSignature: the emulator verifies SigV4 signatures against the
+// key's secret, as AWS does, and refuses a wrong one with a 403.
+func TestAWSSignature(t *testing.T) {
+	a := NewAWS()
+	srv := httptest.NewServer(a.Handler())
+	defer srv.Close()
+	u := srv.URL + "/"
+	_, _, session, _ := a.issueSession()
+	var sessKey string
+	for k, s := range a.sessions {
+		if s.token == session {
+			sessKey = k
+		}
+	}
+	refused := func(name string, h map[string]string, body string) {
+		t.Helper()
+		resp, got := awsDo(t, "POST", u, h, body)
+		if resp.StatusCode != http.StatusForbidden || !strings.Contains(got, `"__type":"InvalidSignatureException"`) {
+			t.Errorf("%s: %d %s, want 403 InvalidSignatureException", name, resp.StatusCode, got)
+		}
+	}
+	refused("static key, wrong secret", signed(t, u, ecrTarget, a.StaticKeyID, a.StaticSecret+"0", "", "eu-west-1", "ecr"), "{}")
+	refused("ECR Public, wrong secret", signed(t, u, ecrPublicTarget, a.StaticKeyID, "not-the-secret", "", "us-east-1", "ecr-public"), "{}")
+	refused("session key, wrong secret", signed(t, u, ecrTarget, sessKey, a.StaticSecret, session, "eu-west-1", "ecr"), "{}")
+	refused("made-up signature", ecrHeaders(ecrTarget, sigv4(a.StaticKeyID, "eu-west-1", "ecr"), ""), "{}")
+	refused("body altered after signing", signed(t, u, ecrTarget, a.StaticKeyID, a.StaticSecret, "", "eu-west-1", "ecr"), `{"registryIds":["1"]}`)
+	h := signed(t, u, ecrTarget, a.StaticKeyID, a.StaticSecret, "", "eu-west-1", "ecr")
+	h["Content-Type"] = "application/x-amz-json-1.0"
+	refused("signed header altered", h, "{}")
+	h = signed(t, u, ecrTarget, a.StaticKeyID, a.StaticSecret, "", "eu-west-1", "ecr")
+	h["X-Amz-Date"] = time.Now().Add(time.Hour).UTC().Format("20060102T150405Z")
+	refused("date altered", h, "{}")
+	if got := a.Count(OpECRToken) + a.Count(OpECRPublicToken); got != 7 {
+		t.Errorf("recorded %d calls, want 7", got)
+	}
+	if len(a.issued) != 0 {
+		t.Errorf("issued %d tokens to badly signed calls", len(a.issued))
+	}
+
+	// The right secrets pass, with a payload hash header too.
+	if resp, body := awsDo(t, "POST", u, signed(t, u, ecrTarget, sessKey, a.sessions[sessKey].secret, session, "eu-west-1", "ecr"), "{}"); resp.StatusCode != 200 {
+		t.Errorf("session key: %d %s", resp.StatusCode, body)
+	}
+	h = signed(t, u, ecrTarget, a.StaticKeyID, a.StaticSecret, "", "eu-west-1", "ecr")
+	if resp, body := awsDo(t, "POST", u, h, "{}"); resp.StatusCode != 200 {
+		t.Errorf("static key: %d %s", resp.StatusCode, body)
+	}
+	h["X-Amz-Content-Sha256"] = strings.Repeat("0", 64)
+	refused("payload hash header not the body's", h, "{}")
 }
 
 func TestAWSSTS(t *testing.T) {
@@ -218,7 +298,7 @@ func TestAWSFaults(t *testing.T) {
 	srv := httptest.NewServer(a.Handler())
 	defer srv.Close()
 	call := func() (*http.Response, string) {
-		return awsDo(t, "POST", srv.URL+"/", ecrHeaders(ecrTarget, sigv4(a.StaticKeyID, "eu-west-1", "ecr"), ""), "{}")
+		return awsDo(t, "POST", srv.URL+"/", signed(t, srv.URL+"/", ecrTarget, a.StaticKeyID, a.StaticSecret, "", "eu-west-1", "ecr"), "{}")
 	}
 	a.Inject(OpECRToken, AWSThrottling(OpECRToken))
 	if resp, body := call(); resp.StatusCode != 400 || !strings.Contains(body, "ThrottlingException") {

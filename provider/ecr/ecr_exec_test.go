@@ -620,6 +620,13 @@ func TestExecCloudFailures(t *testing.T) {
 		res := h.run(t, req(privateImage, "", nil), []string{"KCRED_CACHE=off", "AWS_ACCESS_KEY_ID=AKIAUNKNOWN", "AWS_SECRET_ACCESS_KEY=x"})
 		fails(t, res, "UnrecognizedClientException", "may call ecr:GetAuthorizationToken)")
 	})
+	t.Run("wrong secret key", func(t *testing.T) {
+		res := h.run(t, req(privateImage, "", nil), []string{"KCRED_CACHE=off", "AWS_ACCESS_KEY_ID=" + h.aws.StaticKeyID, "AWS_SECRET_ACCESS_KEY=not-" + h.aws.StaticSecret})
+		fails(t, res, "StatusCode: 403", "InvalidSignatureException", "check the credentials in use")
+		if strings.Contains(res.Stderr, h.aws.StaticSecret) {
+			t.Errorf("stderr holds the secret key: %s", res.Stderr)
+		}
+	})
 	t.Run("slow cloud: gives up inside the kubelet's minute", func(t *testing.T) {
 		if testing.Short() {
 			t.Skip("takes the full fetch timeout")
