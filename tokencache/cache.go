@@ -92,10 +92,11 @@ func Open(dir string, log *slog.Logger) *Cache {
 }
 
 // ensurePrivateDir creates dir 0700, or accepts an existing directory only
-// when it is already private to this user: a cache of credentials must not
-// sit where others can read or plant files, and kcred must not change the
-// mode of a directory it did not create (--cache-dir=/var/lib would
-// otherwise lock down /var/lib).
+// when no other user can plant or replace files in it: it must belong to
+// this user, not be a symlink, and not be writable by group or others (the
+// files themselves are 0600, so a listable directory reveals only hashed
+// names). kcred never changes the mode of a directory it did not create
+// (--cache-dir=/var/lib would otherwise lock down /var/lib).
 func ensurePrivateDir(dir string) error {
 	fi, err := os.Lstat(dir)
 	if errors.Is(err, os.ErrNotExist) {
@@ -112,8 +113,8 @@ func ensurePrivateDir(dir string) error {
 		return fmt.Errorf("%s is a symlink (point the cache at the real directory)", dir)
 	case !fi.IsDir():
 		return fmt.Errorf("%s is not a directory", dir)
-	case fi.Mode().Perm()&0o077 != 0:
-		return fmt.Errorf("%s is accessible to other users (mode %v; chmod 700 it or choose another directory)", dir, fi.Mode().Perm())
+	case fi.Mode().Perm()&0o022 != 0:
+		return fmt.Errorf("%s is writable by other users (mode %v; chmod 700 it or choose another directory)", dir, fi.Mode().Perm())
 	case !ownedBySelf(fi):
 		return fmt.Errorf("%s belongs to another user (choose a directory of this user's)", dir)
 	}

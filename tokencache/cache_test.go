@@ -197,7 +197,10 @@ func TestUnusableDirectoryMeansNoCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	shared := filepath.Join(base, "shared")
-	if err := os.Mkdir(shared, 0o755); err != nil {
+	if err := os.Mkdir(shared, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(shared, 0o777); err != nil {
 		t.Fatal(err)
 	}
 	private := filepath.Join(base, "private")
@@ -219,11 +222,18 @@ func TestUnusableDirectoryMeansNoCache(t *testing.T) {
 		}
 	}
 	// A directory kcred did not create keeps its mode.
-	if fi, err := os.Stat(shared); err != nil || fi.Mode().Perm() != 0o755 {
+	if fi, err := os.Stat(shared); err != nil || fi.Mode().Perm() != 0o777 {
 		t.Errorf("shared directory mode changed to %v", fi.Mode().Perm())
 	}
-	if Open(private, nil) == nil {
-		t.Errorf("an existing private directory was refused")
+	// Readable by others is fine (the files are 0600); writable is not.
+	readable := filepath.Join(base, "readable")
+	if err := os.Mkdir(readable, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, dir := range []string{private, readable} {
+		if Open(dir, nil) == nil {
+			t.Errorf("existing directory %s refused", dir)
+		}
 	}
 }
 
