@@ -75,8 +75,9 @@ type Cache struct {
 }
 
 // Open returns the cache in dir, creating the directory 0700 if needed. An
-// empty dir, or a directory that cannot be made private, yields nil (no
-// cache): the cache is an optimisation and never fails a pull.
+// empty dir, or a directory others could plant files in (see
+// ensurePrivateDir), yields nil (no cache): the cache is an optimisation and
+// never fails a pull.
 func Open(dir string, log *slog.Logger) *Cache {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -119,14 +120,6 @@ func ensurePrivateDir(dir string) error {
 		return fmt.Errorf("%s belongs to another user (choose a directory of this user's)", dir)
 	}
 	return nil
-}
-
-// Dir returns the cache directory ("" for a disabled cache).
-func (c *Cache) Dir() string {
-	if c == nil {
-		return ""
-	}
-	return c.dir
 }
 
 // Do returns the token for key: from the cache when one is stored and not
@@ -184,20 +177,35 @@ func (c *Cache) fresh(t Token) bool {
 // file, unreadable, corrupt, foreign, expiring) is a miss; the next put
 // replaces the file.
 func (c *Cache) get(id string) (Token, bool) {
-	f, err := os.Open(c.path(id))
+	e, err := readEntry(c.path(id))
 	if err != nil {
+		if !errors.Is(err, os.ErrNotExist) {
+			c.log.Debug("token cache entry unreadable; treating as a miss", "id", id, "err", err)
+		}
 		return Token{}, false
+	}
+	if e.ID != id || e.Token.Password == "" || !c.fresh(e.Token) {
+		return Token{}, false
+	}
+	return e.Token, true
+}
+
+// readEntry reads the entry file at path; a file of another format version
+// is an error.
+func readEntry(path string) (entry, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return entry{}, err
 	}
 	defer f.Close()
 	var e entry
 	if err := json.NewDecoder(io.LimitReader(f, 1<<20)).Decode(&e); err != nil {
-		c.log.Debug("token cache entry unreadable; treating as a miss", "file", f.Name(), "err", err)
-		return Token{}, false
+		return entry{}, err
 	}
-	if e.Version != fileVersion || e.ID != id || e.Token.Password == "" || !c.fresh(e.Token) {
-		return Token{}, false
+	if e.Version != fileVersion {
+		return entry{}, fmt.Errorf("format version %d, want %d", e.Version, fileVersion)
 	}
-	return e.Token, true
+	return e, nil
 }
 
 // put writes the entry to a temporary file in the cache directory and renames

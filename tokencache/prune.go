@@ -1,7 +1,6 @@
 package tokencache
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -47,7 +46,8 @@ func (c *Cache) prune() {
 		old := now.Sub(info.ModTime()) > pruneGrace
 		switch {
 		case strings.HasSuffix(name, ".json"):
-			if c.expiredLongAgo(path, now) || (old && !c.readable(path)) {
+			e, err := readEntry(path)
+			if (err == nil && now.Sub(e.Token.ExpiresAt) > pruneGrace) || (err != nil && old) {
 				if os.Remove(path) == nil {
 					removed++
 				}
@@ -68,28 +68,6 @@ func (c *Cache) prune() {
 	if removed > 0 {
 		c.log.Debug("token cache pruned expired entries", "count", removed)
 	}
-}
-
-func (c *Cache) readEntry(path string) (entry, bool) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return entry{}, false
-	}
-	var e entry
-	if json.Unmarshal(data, &e) != nil || e.Version != fileVersion {
-		return entry{}, false
-	}
-	return e, true
-}
-
-func (c *Cache) readable(path string) bool {
-	_, ok := c.readEntry(path)
-	return ok
-}
-
-func (c *Cache) expiredLongAgo(path string, now time.Time) bool {
-	e, ok := c.readEntry(path)
-	return ok && now.Sub(e.Token.ExpiresAt) > pruneGrace
 }
 
 // removeUnheldLock removes a lock file unless a process holds it: removing a
