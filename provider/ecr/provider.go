@@ -80,19 +80,44 @@ func (p *Provider) Credentials(ctx context.Context, req plugin.Request) (plugin.
 	if err != nil {
 		return plugin.Answer{}, err
 	}
-	cfg, err := loadConfig(ctx, h.Region, p.log)
-	if err != nil {
-		return plugin.Answer{}, fmt.Errorf("ecr: load AWS configuration: %w (check AWS_PROFILE, AWS_CONFIG_FILE and the provider's env)", err)
+	// An ECR host names its region, so a cached token needs no SDK
+	// configuration at all; other hosts take the configured region, which
+	// only loading it tells.
+	region := h.Region
+	var cfg aws.Config
+	loaded := false
+	load := func(ctx context.Context) error {
+		if loaded {
+			return nil
+		}
+		var err error
+		if cfg, err = loadConfig(ctx, region, p.log); err != nil {
+			return fmt.Errorf("ecr: load AWS configuration: %w (check AWS_PROFILE, AWS_CONFIG_FILE and the provider's env)", err)
+		}
+		loaded = true
+		return nil
 	}
-	if cfg.Region == "" {
-		return plugin.Answer{}, fmt.Errorf("ecr: no region for %s: the host is not an ECR host naming one and no region is configured (set AWS_REGION in the provider's env)", req.Registry)
+	if region == "" {
+		if err := load(ctx); err != nil {
+			return plugin.Answer{}, err
+		}
+		if region = cfg.Region; region == "" {
+			return plugin.Answer{}, fmt.Errorf("ecr: no region for %s: the host is not an ECR host naming one and no region is configured (set AWS_REGION in the provider's env)", req.Registry)
+		}
 	}
-	p.log.Info("ecr token needed", "registry", req.Registry, "host", h.String(), "region", cfg.Region, "identity", id.kind(), "roleARN", id.roleARN)
+	p.log.Info("ecr token needed", "registry", req.Registry, "host", h.String(), "region", region, "identity", id.kind(), "roleARN", id.roleARN)
 
-	key := tokencache.Key{Role: p.role, Identity: id.fingerprint, Scope: scope(h, cfg.Region)}
+	key := tokencache.Key{Role: p.role, Identity: id.fingerprint, Scope: scope(h, region)}
+	var loadErr error
 	tok, hit, err := p.cache.Do(ctx, key, func(ctx context.Context) (tokencache.Token, error) {
+		if loadErr = load(ctx); loadErr != nil {
+			return tokencache.Token{}, loadErr
+		}
 		return p.fetch(ctx, cfg, h, id)
 	})
+	if loadErr != nil {
+		return plugin.Answer{}, loadErr
+	}
 	if err != nil {
 		return plugin.Answer{}, fmt.Errorf("ecr: get token for %s: %w%s", req.Registry, err, hint(ctx, err, h))
 	}
