@@ -25,6 +25,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/kcred/kcred/internal/atomicfile"
 	"github.com/kcred/kcred/kubelet"
 )
 
@@ -191,7 +192,7 @@ func installBinary(o Options, say func(string)) error {
 		return fmt.Errorf("read own executable: %v", err)
 	}
 	defer src.Close()
-	tmp, err := writeTemp(o.BinDir, src, 0o755)
+	tmp, err := atomicfile.TempFile(o.BinDir, tempPrefix, src, 0o755)
 	if err != nil {
 		return fmt.Errorf("write %s: %v", dst, err)
 	}
@@ -205,7 +206,7 @@ func installBinary(o Options, say func(string)) error {
 	if err := os.Rename(tmp, dst); err != nil {
 		return fmt.Errorf("install %s: %v", dst, err)
 	}
-	if err := syncDir(o.BinDir); err != nil {
+	if err := atomicfile.SyncDir(o.BinDir); err != nil {
 		return fmt.Errorf("install %s: %v", dst, err)
 	}
 	say(fmt.Sprintf("installed %s (sha256:%.12s…)", dst, selfSum))
@@ -269,7 +270,7 @@ func link(dir, name string, say func(string)) error {
 		os.Remove(tmp)
 		return fmt.Errorf("link %s: %v", path, err)
 	}
-	if err := syncDir(dir); err != nil {
+	if err := atomicfile.SyncDir(dir); err != nil {
 		return fmt.Errorf("link %s: %v", path, err)
 	}
 	say(fmt.Sprintf("linked %s -> %s%s", path, BinaryName, note))
@@ -300,7 +301,7 @@ func keepPrevious(dir, name string, fi fs.FileInfo) (string, error) {
 				return "", err
 			}
 			defer f.Close()
-			if tmp, err = writeTemp(dir, f, fi.Mode().Perm()); err != nil {
+			if tmp, err = atomicfile.TempFile(dir, tempPrefix, f, fi.Mode().Perm()); err != nil {
 				return "", err
 			}
 		}
@@ -460,12 +461,12 @@ func (s *stagedConfig) write(say func(string)) (bool, error) {
 		if fi, err := os.Stat(s.dest); err == nil {
 			mode = fi.Mode().Perm()
 		}
-		if err := writeFileAtomic(dir, base+PreviousSuffix, old, mode); err != nil {
+		if err := atomicfile.Write(dir, base+PreviousSuffix, tempPrefix, old, mode); err != nil {
 			return false, fmt.Errorf("keep the previous config as %s: %v", s.dest+PreviousSuffix, err)
 		}
 		note = fmt.Sprintf(" (previous kept as %s)", s.dest+PreviousSuffix)
 	}
-	if err := writeFileAtomic(dir, base, s.data, mode); err != nil {
+	if err := atomicfile.Write(dir, base, tempPrefix, s.data, mode); err != nil {
 		return false, fmt.Errorf("write %s: %v", s.dest, err)
 	}
 	say(fmt.Sprintf("config written %s%s", s.dest, note))
@@ -507,47 +508,6 @@ func requireDir(dir, what string) error {
 	return nil
 }
 
-// writeFileAtomic replaces dir/name with data (mode perm) by a rename.
-func writeFileAtomic(dir, name string, data []byte, perm fs.FileMode) error {
-	tmp, err := writeTemp(dir, bytes.NewReader(data), perm)
-	if err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return syncDir(dir)
-}
-
-// writeTemp writes r to a new temporary file in dir, synced, with mode
-// perm, and returns its path; on error nothing is left.
-func writeTemp(dir string, r io.Reader, perm fs.FileMode) (path string, err error) {
-	f, err := os.CreateTemp(dir, tempPrefix+"*")
-	if err != nil {
-		return "", err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = io.Copy(f, r); err != nil {
-		return "", err
-	}
-	if err = f.Sync(); err != nil {
-		return "", err
-	}
-	if err = f.Chmod(perm); err != nil {
-		return "", err
-	}
-	if err = f.Close(); err != nil {
-		return "", err
-	}
-	return f.Name(), nil
-}
-
 // tempSymlink creates a new symlink to target with a temporary name in dir.
 func tempSymlink(dir, target string) (string, error) {
 	for i := 0; ; i++ {
@@ -566,19 +526,6 @@ func randomSuffix() string {
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// syncDir makes the renames in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, errors.ErrUnsupported) {
-		return err
-	}
-	return nil
 }
 
 // fileSum is the hex SHA-256 of a file's content.

@@ -20,6 +20,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/kcred/kcred/internal/atomicfile"
 )
 
 // Margin is how long before its expiry a token is treated as expired: the
@@ -215,27 +217,7 @@ func (c *Cache) put(id string, t Token) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(c.dir, ".tmp-"+id+"-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // no-op after a successful rename
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), c.path(id))
+	return atomicfile.Write(c.dir, id+".json", ".tmp-"+id+"-", data, 0o600)
 }
 
 // lock takes the per-key lock file, waiting at most lockWait (or until ctx
