@@ -47,7 +47,7 @@ func DecodeRequest(data []byte) (Request, error) {
 	}
 	var tm v1.TypeMeta
 	if err := json.Unmarshal(data, &tm); err != nil {
-		return Request{}, fmt.Errorf("decode request: not a JSON object: %s (the kubelet sends one JSON CredentialProviderRequest)", oneLine(err.Error()))
+		return Request{}, fmt.Errorf("decode request: not a JSON object: %s (the kubelet sends one JSON CredentialProviderRequest)", OneLine(err.Error()))
 	}
 	if tm.Kind != "CredentialProviderRequest" {
 		return Request{}, fmt.Errorf("decode request: kind is %q, want \"CredentialProviderRequest\"", tm.Kind)
@@ -71,7 +71,7 @@ func DecodeRequest(data []byte) (Request, error) {
 		return Request{}, fmt.Errorf("decode request: unsupported apiVersion %q (supported: %s, %s, %s)", tm.APIVersion, APIVersionV1, APIVersionV1beta1, APIVersionV1alpha1)
 	}
 	if err != nil {
-		return Request{}, fmt.Errorf("decode request: %s", oneLine(err.Error()))
+		return Request{}, fmt.Errorf("decode request: %s", OneLine(err.Error()))
 	}
 	if req.Image == "" {
 		return Request{}, errors.New("decode request: image is missing or empty")
@@ -84,7 +84,8 @@ func DecodeRequest(data []byte) (Request, error) {
 	return req, nil
 }
 
-// oneLine folds a message onto one line, for stderr.
-func oneLine(s string) string {
+// OneLine folds a message onto one line, for stderr: every run of white
+// space, newlines included, becomes one space.
+func OneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }

@@ -31,7 +31,7 @@ const Deadline = 50 * time.Second
 // nothing on stdout.
 func Main(role Role, version string, args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	fail := func(err error) int {
-		fmt.Fprintf(stderr, "%s: %s\n", role.Name, oneLine(err.Error()))
+		fmt.Fprintf(stderr, "%s: %s\n", role.Name, OneLine(err.Error()))
 		return 1
 	}
 	defer func() {

@@ -89,7 +89,7 @@ func runInstall(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	fail := func(err error) int {
-		fmt.Fprintf(stderr, "kcred install: %s\n", oneLineMsg(err.Error()))
+		fmt.Fprintf(stderr, "kcred install: %s\n", plugin.OneLine(err.Error()))
 		return 1
 	}
 	if runtime.GOOS == "windows" {
@@ -126,9 +126,4 @@ func runInstall(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "received %v, exiting\n", s)
 	}
 	return 0
-}
-
-// oneLineMsg folds a multi-line message into one line.
-func oneLineMsg(s string) string {
-	return strings.ReplaceAll(strings.TrimSpace(s), "\n", "; ")
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/kcred/kcred/internal/registrytest"
 	"github.com/kcred/kcred/kubelet"
+	"github.com/kcred/kcred/plugin"
 )
 
 // Images are what the demo pulls, one per case it shows.
@@ -154,7 +155,7 @@ func (w *world) lookupAndPull(ctx context.Context, sim *kubelet.Simulator, round
 		user, pass = c.Username, c.Password
 	}
 	if err := registrytest.Pull(ctx, reference(img), user, pass, w.transport()); err != nil {
-		row.Pull = "pull failed: " + oneLine(err.Error())
+		row.Pull = "pull failed: " + plugin.OneLine(err.Error())
 		return row
 	}
 	row.Pull, row.OK = "ok", true
@@ -237,5 +238,3 @@ func hostOf(ref string) string {
 	}
 	return host
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
