@@ -99,7 +99,6 @@ type GCP struct {
 	issued        map[string]GCPGrant
 	refreshTokens map[string]authorizedUser // refresh token -> its client
 	keys          map[string]serviceKey     // private_key_id -> key
-	blackHoles    map[string]bool
 }
 
 // GCPGrant is what an issued access token stands for.
@@ -138,7 +137,6 @@ func NewGCP() *GCP {
 		issued:        map[string]GCPGrant{},
 		refreshTokens: map[string]authorizedUser{},
 		keys:          map[string]serviceKey{},
-		blackHoles:    map[string]bool{},
 	}
 	g.defaultSA = "node@kcred-test.iam.gserviceaccount.com"
 	g.accounts[g.defaultSA] = []string{CloudPlatformScope}
@@ -222,15 +220,6 @@ func (g *GCP) AllowImpersonation(email string) {
 	g.impersonable[email] = true
 }
 
-// BlackHole makes op (on or off) accept the request and never answer it,
-// holding it until the client gives up: the way an unreachable metadata
-// server or a filtered API looks to a client with a timeout.
-func (g *GCP) BlackHole(op string, on bool) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.blackHoles[op] = on
-}
-
 // ValidAccessToken reports whether tok is an unexpired access token this
 // emulator issued, and what it stands for.
 func (g *GCP) ValidAccessToken(tok string) (GCPGrant, bool) {
@@ -298,19 +287,6 @@ func (g *GCP) issue(identity string, scopes []string, maxLife time.Duration) (st
 	return tok, exp
 }
 
-// hold applies a black hole or an injected fault for op; true means the
-// request was answered (or dropped) and the handler must stop.
-func (g *GCP) hold(op string, w http.ResponseWriter, r *http.Request) bool {
-	g.mu.Lock()
-	black := g.blackHoles[op]
-	g.mu.Unlock()
-	if black {
-		<-r.Context().Done()
-		return true
-	}
-	return g.Apply(op, w)
-}
-
 // Metadata serves the GCE metadata server under /computeMetadata/v1/ (over
 // plain HTTP, as GCE_METADATA_HOST expects). Like the real one it refuses
 // requests without `Metadata-Flavor: Google` or with X-Forwarded-For, and
@@ -339,7 +315,7 @@ func (g *GCP) Metadata() http.Handler {
 			http.Error(w, "Method not allowed", http.StatusMethodNotAllowed)
 			return
 		}
-		if g.hold(op, w, r) {
+		if g.ApplyRequest(op, w, r) {
 			return
 		}
 		g.serveMetadata(w, r, op, suffix, acct, leaf)
@@ -497,7 +473,7 @@ func (g *GCP) serveSTS(w http.ResponseWriter, r *http.Request) {
 		"requested_token_type": req.RequestedTokenType, "subject_token": req.SubjectToken,
 		"subject_token_type": req.SubjectTokenType,
 	}})
-	if g.hold(OpGoogleSTS, w, r) {
+	if g.ApplyRequest(OpGoogleSTS, w, r) {
 		return
 	}
 	g.mu.Lock()
@@ -538,8 +514,8 @@ func (g *GCP) serveSTS(w http.ResponseWriter, r *http.Request) {
 func (g *GCP) checkSubject(req stsRequest) (subject, problem string) {
 	switch req.SubjectTokenType {
 	case TokenTypeJWT, tokenTypeIDToken:
-		claims, ok := jwtClaims(req.SubjectToken)
-		if !ok {
+		claims, err := jwtClaims(req.SubjectToken)
+		if err != nil {
 			return "", "Unable to parse the ID Token."
 		}
 		sub, _ := claims["sub"].(string)
@@ -587,23 +563,6 @@ func (g *GCP) checkSubject(req stsRequest) (subject, problem string) {
 	return "", "Unsupported subject_token_type " + req.SubjectTokenType
 }
 
-// jwtClaims decodes a JWT's claims without verifying it.
-func jwtClaims(tok string) (map[string]any, bool) {
-	parts := strings.Split(tok, ".")
-	if len(parts) != 3 {
-		return nil, false
-	}
-	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
-	if err != nil {
-		return nil, false
-	}
-	var claims map[string]any
-	if json.Unmarshal(b, &claims) != nil {
-		return nil, false
-	}
-	return claims, true
-}
-
 func (g *GCP) serveGenerateAccessToken(w http.ResponseWriter, r *http.Request) {
 	name := strings.TrimSuffix(r.URL.Path, ":generateAccessToken")
 	email := name[strings.LastIndex(name, "/")+1:]
@@ -618,7 +577,7 @@ func (g *GCP) serveGenerateAccessToken(w http.ResponseWriter, r *http.Request) {
 	g.Record(Call{Op: OpIAMGenerateAccessToken, Host: r.Host, Header: r.Header.Clone(), Form: map[string]string{
 		"email": email, "scope": strings.Join(req.Scope, " "), "lifetime": req.Lifetime, "bearer": bearer,
 	}})
-	if g.hold(OpIAMGenerateAccessToken, w, r) {
+	if g.ApplyRequest(OpIAMGenerateAccessToken, w, r) {
 		return
 	}
 	_, authed := g.ValidAccessToken(bearer)
@@ -661,7 +620,7 @@ func (g *GCP) serveOAuth2(w http.ResponseWriter, r *http.Request) {
 		form["client_id"], form["client_secret"] = u, p
 	}
 	g.Record(Call{Op: OpGoogleOAuth2, Host: r.Host, Header: r.Header.Clone(), Form: form})
-	if g.hold(OpGoogleOAuth2, w, r) {
+	if g.ApplyRequest(OpGoogleOAuth2, w, r) {
 		return
 	}
 	var identity string
@@ -712,8 +671,8 @@ func (g *GCP) checkAssertion(assertion string) (email, scope, problem string) {
 	}
 	hb, err1 := base64.RawURLEncoding.DecodeString(parts[0])
 	sig, err2 := base64.RawURLEncoding.DecodeString(parts[2])
-	claims, ok := jwtClaims(assertion)
-	if err1 != nil || err2 != nil || !ok || json.Unmarshal(hb, &head) != nil || head.Alg != "RS256" {
+	claims, err3 := jwtClaims(assertion)
+	if err1 != nil || err2 != nil || err3 != nil || json.Unmarshal(hb, &head) != nil || head.Alg != "RS256" {
 		return "", "", "Invalid JWT: malformed"
 	}
 	g.mu.Lock()

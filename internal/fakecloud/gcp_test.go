@@ -124,7 +124,7 @@ func TestGCPMetadataFaults(t *testing.T) {
 		t.Fatalf("status fault: %v", err)
 	}
 
-	g.BlackHole(OpGCEToken, true)
+	g.Inject(OpGCEToken, Fault{Hang: true})
 	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 	defer cancel()
 	start := time.Now()
@@ -134,7 +134,7 @@ func TestGCPMetadataFaults(t *testing.T) {
 	if d := time.Since(start); d > 3*time.Second {
 		t.Fatalf("black hole held the client %v past its deadline", d)
 	}
-	g.BlackHole(OpGCEToken, false)
+	g.Clear()
 	if _, err := mc.GetWithContext(ctx, "instance/service-accounts/default/token"); err != nil {
 		t.Fatalf("after black hole: %v", err)
 	}
