@@ -1,0 +1,210 @@
+package gcp
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"sync"
+	"time"
+
+	"cloud.google.com/go/compute/metadata"
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/google"
+	"golang.org/x/oauth2/google/externalaccount"
+
+	"github.com/kcred/kcred/plugin"
+	"github.com/kcred/kcred/provider/cloudtoken"
+)
+
+// Username is the registry user of a Google access token (Google's
+// documented one; Artifact Registry refuses odd ones).
+const Username = "oauth2accesstoken"
+
+// Google endpoints and values of the token exchanges.
+const (
+	cloudPlatformScope = "https://www.googleapis.com/auth/cloud-platform"
+	stsTokenURL        = "https://sts.googleapis.com/v1/token"
+	tokenTypeJWT       = "urn:ietf:params:oauth:token-type:jwt"
+)
+
+// registryScopes are the instance scopes with which a metadata token can
+// pull: cloud-platform, or a Cloud Storage scope (GCE's default scopes
+// carry devstorage.read_only, which Container and Artifact Registry take).
+var registryScopes = []string{
+	cloudPlatformScope,
+	"https://www.googleapis.com/auth/cloud-platform.read-only",
+	"https://www.googleapis.com/auth/devstorage.read_only",
+	"https://www.googleapis.com/auth/devstorage.read_write",
+	"https://www.googleapis.com/auth/devstorage.full_control",
+}
+
+// impersonationURL is IAM Credentials generateAccessToken for email.
+func impersonationURL(email string) string {
+	return "https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/" + url.PathEscape(email) + ":generateAccessToken"
+}
+
+// clients are the HTTP clients of every Google library call: bounded, and
+// the metadata one never proxied (metadata servers refuse proxied requests
+// and a node's HTTPS_PROXY is not meant for them).
+type clients struct {
+	api, metadata *http.Client
+}
+
+// withClient makes the x/oauth2 libraries use c.api for every call (STS,
+// IAM Credentials, OAuth 2.0, and the AWS or URL credential sources).
+func (c clients) withClient(ctx context.Context) context.Context {
+	return context.WithValue(ctx, oauth2.HTTPClient, c.api)
+}
+
+// metadataToken gets the access token of an instance service account from
+// the metadata server, after checking the account can pull.
+func (c clients) metadataToken(ctx context.Context, account, host string) (cloudtoken.Token, error) {
+	mc := metadata.NewClient(c.metadata)
+	where := fmt.Sprintf("the metadata server (%s)", host)
+	hint := "check that the node runs on Google Cloud with a service account, or that " + envMetadataHost + " names a reachable metadata server"
+	if account != "default" {
+		hint = "check that " + account + " is a service account of the instance (gcloud compute instances describe), or use Application Default Credentials"
+	}
+	scopes, err := mc.ScopesWithContext(ctx, account)
+	if err != nil {
+		return cloudtoken.Token{}, plugin.Fail("read the scopes of service account "+account+" from "+where, metadataError(err), hint)
+	}
+	if !slices.ContainsFunc(scopes, func(s string) bool { return slices.Contains(registryScopes, s) }) {
+		return cloudtoken.Token{}, plugin.Fail("service account "+account+" of the instance",
+			errors.New("no access scope lets it pull images"),
+			"give the instance the cloud-platform or devstorage.read_only scope: gcloud compute instances set-service-account --scopes=cloud-platform")
+	}
+	raw, err := mc.GetWithContext(ctx, "instance/service-accounts/"+account+"/token")
+	if err != nil {
+		return cloudtoken.Token{}, plugin.Fail("get the token of service account "+account+" from "+where, metadataError(err), hint)
+	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+		ExpiresIn   int64  `json:"expires_in"`
+	}
+	if err := json.Unmarshal([]byte(raw), &tok); err != nil || tok.AccessToken == "" || tok.ExpiresIn <= 0 {
+		return cloudtoken.Token{}, plugin.Fail("get the token of service account "+account+" from "+where,
+			errors.New("the answer is not a token (malformed JSON or no access_token and expires_in)"), "check that "+host+" is a GCE metadata server")
+	}
+	return cloudtoken.Token{
+		Username:  Username,
+		Password:  tok.AccessToken,
+		ExpiresAt: time.Now().Add(time.Duration(tok.ExpiresIn) * time.Second),
+	}, nil
+}
+
+// metadataError words the library's errors: a missing path is a missing
+// account; a status carries its body, which is the server's own words.
+func metadataError(err error) error {
+	var nd metadata.NotDefinedError
+	var me *metadata.Error
+	switch {
+	case errors.As(err, &nd):
+		return errors.New("no such service account on the instance (404)")
+	case errors.As(err, &me):
+		return fmt.Errorf("status %d: %s", me.Code, plugin.OneLine(me.Message))
+	}
+	return err
+}
+
+// libraryToken runs one x/oauth2 token source.
+func libraryToken(ts oauth2.TokenSource) (cloudtoken.Token, error) {
+	tok, err := ts.Token()
+	if err != nil {
+		return cloudtoken.Token{}, err
+	}
+	if tok.AccessToken == "" {
+		return cloudtoken.Token{}, errors.New("the answer holds no access token")
+	}
+	return cloudtoken.Token{Username: Username, Password: tok.AccessToken, ExpiresAt: tok.Expiry}, nil
+}
+
+// fileToken gets a token from an Application Default Credentials file of
+// any type golang.org/x/oauth2/google takes (service_account,
+// authorized_user, external_account, impersonated_service_account, ...).
+func (c clients) fileToken(ctx context.Context, id identity) (cloudtoken.Token, error) {
+	ctx = c.withClient(ctx)
+	creds, err := google.CredentialsFromJSONWithParams(ctx, id.credentials, google.CredentialsParams{Scopes: []string{cloudPlatformScope}})
+	if err != nil {
+		return cloudtoken.Token{}, plugin.Fail("load Application Default Credentials "+id.file, err, "check the file's JSON; gcloud auth application-default login or gcloud iam workload-identity-pools create-cred-config write one")
+	}
+	return libraryToken(creds.TokenSource)
+}
+
+// subjectToken supplies the pod's token to the STS exchange from memory:
+// it is never written to a file.
+type subjectToken string
+
+func (s subjectToken) SubjectToken(context.Context, externalaccount.SupplierOptions) (string, error) {
+	return string(s), nil
+}
+
+// podToken exchanges the pod's service-account token at Google STS for the
+// audience, then impersonates id.impersonate when set.
+func (c clients) podToken(ctx context.Context, id identity) (cloudtoken.Token, error) {
+	cfg := externalaccount.Config{
+		Audience:             id.audience,
+		SubjectTokenType:     tokenTypeJWT,
+		TokenURL:             stsTokenURL,
+		Scopes:               []string{cloudPlatformScope},
+		SubjectTokenSupplier: subjectToken(id.podToken),
+	}
+	if id.impersonate != "" {
+		cfg.ServiceAccountImpersonationURL = impersonationURL(id.impersonate)
+	}
+	ts, err := externalaccount.NewTokenSource(c.withClient(ctx), cfg)
+	if err != nil {
+		return cloudtoken.Token{}, err
+	}
+	return libraryToken(ts)
+}
+
+// lastCall remembers the last endpoint a fetch's HTTP client called, so
+// that an x/oauth2 error (whose text says "oauth2/google" for STS, IAM
+// Credentials and OAuth 2.0 alike) can say which step failed.
+type lastCall struct {
+	mu   sync.Mutex
+	host string
+}
+
+// tracing wraps base, noting each request's host in last.
+type tracing struct {
+	base http.RoundTripper
+	last *lastCall
+}
+
+func (t tracing) RoundTrip(r *http.Request) (*http.Response, error) {
+	t.last.mu.Lock()
+	t.last.host = r.URL.Hostname()
+	t.last.mu.Unlock()
+	return t.base.RoundTrip(r)
+}
+
+// Host is the last host called, "" before any call.
+func (l *lastCall) Host() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.host
+}
+
+// failedStep says which step of a library token fetch failed, from the
+// last host called, and what to check there.
+func failedStep(host string, id identity) (what, check string) {
+	switch host {
+	case "sts.googleapis.com":
+		return "exchange the token at Google STS for audience " + id.audience,
+			"check that the workload identity pool provider exists and trusts the token's issuer and audience"
+	case "iamcredentials.googleapis.com":
+		return "impersonate service account " + id.impersonate,
+			"grant the federated principal roles/iam.workloadIdentityUser (or serviceAccountTokenCreator) on " + id.impersonate
+	case "oauth2.googleapis.com", "www.googleapis.com":
+		return "get a token from Google OAuth 2.0", "check that the credentials are not revoked or expired"
+	case "":
+		return "get a Google token", ""
+	}
+	return "get the subject token from " + host, "check the credential_source of the external account configuration"
+}
