@@ -21,12 +21,13 @@ var Registries = []string{"container.cloud.google.com", "gcr.io", "*.gcr.io", "*
 // isGoogleRegistry reports whether registry (a host, port kept, as the
 // kubelet sent it) is a Google registry, with the kubelet's own matchImages
 // semantics: a '*' stands for one label, so "gcr.io.example.com",
-// "evilgcr.io" and "a.b.pkg.dev" are not Google's, and a port must be
-// absent (Google's registries are on 443 and images never name it). Host
-// names are case-insensitive.
+// "evilgcr.io" and "a.b.pkg.dev" are not Google's. Google's registries
+// listen on 443 only: that port may be named, no other. Host names are
+// case-insensitive.
 func isGoogleRegistry(registry string) bool {
+	host := strings.ToLower(strings.TrimSuffix(registry, ":443"))
 	for _, glob := range Registries {
-		if match.URLsMatch(glob, strings.ToLower(registry)) {
+		if match.URLsMatch(glob, host) {
 			return true
 		}
 	}

@@ -27,6 +27,9 @@ func TestIsGoogleRegistry(t *testing.T) {
 		{"myreg.azurecr.io", false},
 		{"localhost:5000", false},
 		{"gcr.io:5000", false},
+		{"gcr.io:443", true},
+		{"europe-docker.pkg.dev:443", true},
+		{"gcr.io:4430", false},
 		{"", false},
 	}
 	for _, tt := range tests {

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -191,6 +193,23 @@ func (l *lastCall) Host() string {
 	return l.host
 }
 
+// libraryError words an x/oauth2 error by its cause: the library nests
+// the STS failure inside the impersonation call's text, each behind the
+// request line (`Post "URL": `) and an "oauth2/google: " prefix.
+type libraryError struct{ err error }
+
+var requestLine = regexp.MustCompile(`(Get|Post) "[^"]*": `)
+
+func (e libraryError) Error() string {
+	msg := requestLine.ReplaceAllString(e.err.Error(), "")
+	if i := strings.LastIndex(msg, "oauth2/google: "); i >= 0 {
+		msg = msg[i+len("oauth2/google: "):]
+	}
+	return msg
+}
+
+func (e libraryError) Unwrap() error { return e.err }
+
 // failedStep says which step of a library token fetch failed, from the
 // last host called, and what to check there.
 func failedStep(host string, id identity) (what, check string) {
@@ -207,4 +226,14 @@ func failedStep(host string, id identity) (what, check string) {
 		return "get a Google token", ""
 	}
 	return "get the subject token from " + host, "check the credential_source of the external account configuration"
+}
+
+// newClients TEMP placeholder until the kit's bounded client lands.
+func newClients(last *lastCall) clients {
+	tr := &http.Transport{Proxy: http.ProxyFromEnvironment, ResponseHeaderTimeout: 10 * time.Second}
+	md := &http.Transport{ResponseHeaderTimeout: 3 * time.Second}
+	return clients{
+		api:      &http.Client{Transport: tracing{base: tr, last: last}, Timeout: 10 * time.Second},
+		metadata: &http.Client{Transport: md, Timeout: 3 * time.Second},
+	}
 }
