@@ -84,19 +84,34 @@ func (c clients) metadataToken(ctx context.Context, account, host string) (cloud
 	if err != nil {
 		return cloudtoken.Token{}, plugin.Fail("get the token of service account "+account+" from "+where, metadataError(err), hint)
 	}
+	tok, err := parseMetadataToken(raw, time.Now())
+	if err != nil {
+		return cloudtoken.Token{}, plugin.Fail("get the token of service account "+account+" from "+where, err,
+			"check that "+host+" is a GCE metadata server")
+	}
+	return tok, nil
+}
+
+// maxTokenLife bounds a claimed expires_in before the time arithmetic (the
+// driver clamps lifetimes to an hour anyway).
+const maxTokenLife = 24 * time.Hour
+
+// parseMetadataToken reads the metadata server's token answer,
+// {"access_token":…,"expires_in":SECONDS,"token_type":"Bearer"}: the
+// expiry is the one given (a metadata token may have minutes left).
+func parseMetadataToken(raw string, now time.Time) (cloudtoken.Token, error) {
 	var tok struct {
-		AccessToken string `json:"access_token"`
-		ExpiresIn   int64  `json:"expires_in"`
+		AccessToken string  `json:"access_token"`
+		ExpiresIn   float64 `json:"expires_in"`
 	}
-	if err := json.Unmarshal([]byte(raw), &tok); err != nil || tok.AccessToken == "" || tok.ExpiresIn <= 0 {
-		return cloudtoken.Token{}, plugin.Fail("get the token of service account "+account+" from "+where,
-			errors.New("the answer is not a token (malformed JSON or no access_token and expires_in)"), "check that "+host+" is a GCE metadata server")
+	if err := json.Unmarshal([]byte(raw), &tok); err != nil || tok.AccessToken == "" || tok.ExpiresIn < 1 {
+		return cloudtoken.Token{}, errors.New("the answer is not a token (malformed JSON, or no access_token and expires_in)")
 	}
-	return cloudtoken.Token{
-		Username:  Username,
-		Password:  tok.AccessToken,
-		ExpiresAt: time.Now().Add(time.Duration(tok.ExpiresIn) * time.Second),
-	}, nil
+	life := maxTokenLife
+	if tok.ExpiresIn < maxTokenLife.Seconds() {
+		life = time.Duration(tok.ExpiresIn * float64(time.Second))
+	}
+	return cloudtoken.Token{Username: Username, Password: tok.AccessToken, ExpiresAt: now.Add(life)}, nil
 }
 
 // metadataError words the library's errors: a missing path is a missing

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestLibraryErrorKeepsTheCause(t *testing.T) {
@@ -42,4 +43,50 @@ func TestFailedStep(t *testing.T) {
 			t.Errorf("%q: %q (%q)", tt.host, what, check)
 		}
 	}
+}
+
+func TestParseMetadataToken(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	tests := []struct {
+		raw     string
+		life    time.Duration
+		wantErr bool
+	}{
+		{`{"access_token":"ya29.x","expires_in":3599,"token_type":"Bearer"}`, 3599 * time.Second, false},
+		{`{"access_token":"ya29.x","expires_in":120}`, 2 * time.Minute, false},
+		{`{"access_token":"ya29.x","expires_in":1e300}`, maxTokenLife, false},
+		{`{"access_token":"ya29.x","expires_in":0}`, 0, true},
+		{`{"access_token":"ya29.x","expires_in":-5}`, 0, true},
+		{`{"access_token":"ya29.x","expires_in":1e-300}`, 0, true},
+		{`{"access_token":"","expires_in":60}`, 0, true},
+		{`{"access_token":"ya29.x","expires_in":"60"}`, 0, true},
+		{`{"access_token":`, 0, true},
+		{`[]`, 0, true},
+	}
+	for _, tt := range tests {
+		tok, err := parseMetadataToken(tt.raw, now)
+		if tt.wantErr {
+			if err == nil {
+				t.Errorf("%s: no error", tt.raw)
+			} else if strings.Contains(err.Error(), "ya29") {
+				t.Errorf("%s: the error quotes the token", tt.raw)
+			}
+			continue
+		}
+		if err != nil || tok.Username != Username || tok.Password != "ya29.x" || tok.ExpiresAt.Sub(now) != tt.life {
+			t.Errorf("%s: %+v %v", tt.raw, tok, err)
+		}
+	}
+}
+
+func FuzzParseMetadataToken(f *testing.F) {
+	f.Add(`{"access_token":"ya29.x","expires_in":3599,"token_type":"Bearer"}`)
+	f.Add(`{"access_token":"a","expires_in":1e308}`)
+	now := time.Now()
+	f.Fuzz(func(t *testing.T, raw string) {
+		tok, err := parseMetadataToken(raw, now)
+		if err == nil && (tok.Password == "" || !tok.ExpiresAt.After(now) || tok.ExpiresAt.Sub(now) > maxTokenLife) {
+			t.Fatalf("accepted %q as %+v", raw, tok)
+		}
+	})
 }
