@@ -147,8 +147,17 @@ func sortedKeys[V any](m map[string]V) []string {
 	return out
 }
 
-// Version returns the module version the binary was built from, or "devel".
+// version is stamped at link time by `make build` and scripts/release
+// (-ldflags -X github.com/kcred/kcred/plugin.version=$(git describe)): a
+// binary built from a checkout has no module version in its build info.
+var version string
+
+// Version returns the version stamped at link time, else the module version
+// the binary was built from (go install kcred@vX), else "devel".
 func Version() string {
+	if version != "" {
+		return version
+	}
 	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 		return bi.Main.Version
 	}

@@ -1,10 +1,7 @@
 package fakecloud
 
 import (
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"net"
 	"net/http"
@@ -347,19 +344,8 @@ func (a *Azure) issueAccess(identity, resource string) (string, time.Time) {
 	return tok, exp
 }
 
-// sign makes an HS256 JWT with a random jti, so that every token is unique.
-func (a *Azure) sign(claims map[string]any) string {
-	jti := make([]byte, 12)
-	_, _ = rand.Read(jti)
-	claims["jti"] = base64.RawURLEncoding.EncodeToString(jti)
-	enc := base64.RawURLEncoding
-	head := enc.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`))
-	body, _ := json.Marshal(claims)
-	msg := head + "." + enc.EncodeToString(body)
-	mac := hmac.New(sha256.New, a.key)
-	mac.Write([]byte(msg))
-	return msg + "." + enc.EncodeToString(mac.Sum(nil))
-}
+// sign makes a JWT with the emulator's key.
+func (a *Azure) sign(claims map[string]any) string { return signJWT(a.key, claims) }
 
 func acrErrors(code, msg string) map[string]any {
 	return map[string]any{"errors": []map[string]string{{"code": code, "message": msg}}}

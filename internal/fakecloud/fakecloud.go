@@ -6,6 +6,11 @@
 package fakecloud
 
 import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"sync"
 	"time"
@@ -85,7 +90,15 @@ type Fault struct {
 	Delay time.Duration
 	// Times is how many calls the fault applies to; 0 means every call.
 	Times int
+	// Hang makes the endpoint a black hole: it never answers, until the
+	// client gives up (with ApplyRequest; Apply, which cannot see the
+	// client, gives up after hangCap). Status and Body are then unused.
+	Hang bool
 }
+
+// hangCap bounds a Hang fault that cannot see its client, so that a test
+// server's Close never waits forever.
+const hangCap = time.Minute
 
 // Faults holds injected faults per operation; safe for concurrent use.
 // Embed it in an emulator.
@@ -115,6 +128,12 @@ func (fs *Faults) Clear() {
 // writes an answer, writes it to w and returns true (the emulator must then
 // not answer itself).
 func (fs *Faults) Apply(op string, w http.ResponseWriter) bool {
+	return fs.ApplyRequest(op, w, nil)
+}
+
+// ApplyRequest is Apply for the request r: Delay and Hang end early when
+// r's client goes away, so a black-holed call never outlives its client.
+func (fs *Faults) ApplyRequest(op string, w http.ResponseWriter, r *http.Request) bool {
 	fs.mu.Lock()
 	f, ok := fs.faults[op]
 	if ok && f.Times > 0 {
@@ -131,8 +150,25 @@ func (fs *Faults) Apply(op string, w http.ResponseWriter) bool {
 	if !ok {
 		return false
 	}
-	if fault.Delay > 0 {
-		time.Sleep(fault.Delay)
+	var gone <-chan struct{}
+	if r != nil {
+		gone = r.Context().Done()
+	}
+	wait := fault.Delay
+	if fault.Hang {
+		wait = hangCap
+	}
+	if wait > 0 {
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-gone:
+			t.Stop()
+			return true
+		}
+	}
+	if fault.Hang {
+		return true
 	}
 	if fault.Status == 0 && fault.Body == "" {
 		return false
@@ -144,4 +180,19 @@ func (fs *Faults) Apply(op string, w http.ResponseWriter) bool {
 	w.WriteHeader(status)
 	_, _ = w.Write([]byte(fault.Body))
 	return true
+}
+
+// signJWT makes an HS256 JWT of claims with key, adding a random jti so
+// that every token is unique.
+func signJWT(key []byte, claims map[string]any) string {
+	jti := make([]byte, 12)
+	_, _ = rand.Read(jti)
+	claims["jti"] = base64.RawURLEncoding.EncodeToString(jti)
+	enc := base64.RawURLEncoding
+	head := enc.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`))
+	body, _ := json.Marshal(claims)
+	msg := head + "." + enc.EncodeToString(body)
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte(msg))
+	return msg + "." + enc.EncodeToString(mac.Sum(nil))
 }
