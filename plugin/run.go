@@ -45,6 +45,11 @@ func Main(role Role, version string, args []string, stdin io.Reader, stdout, std
 	fs.SetOutput(io.Discard)
 	opts.register(fs)
 	build := role.Setup(fs)
+	// Every role takes --registry-mirror; a role that defines its own (ACR,
+	// whose mirrors are validated against its cloud) keeps it.
+	if fs.Lookup(MirrorFlagName) == nil {
+		fs.Var(MirrorFlag{&opts.mirrors}, MirrorFlagName, MirrorUsage)
+	}
 	positional, err := ParseInterspersed(fs, joinVerbosity(args))
 	if errors.Is(err, flag.ErrHelp) {
 		usage(stdout, role, fs)
@@ -64,6 +69,7 @@ func Main(role Role, version string, args []string, stdin io.Reader, stdout, std
 	if err != nil {
 		return fail(err)
 	}
+	provider = Mirrored(provider, opts.mirrors)
 
 	req, err := ReadRequest(stdin)
 	if err != nil {

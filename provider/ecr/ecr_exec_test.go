@@ -201,6 +201,37 @@ func TestExecHostForms(t *testing.T) {
 	})
 }
 
+// TestExecRegistryMirror: --registry-mirror, the runtime's flag every role
+// takes. An image under the source gets the credential of the ECR target,
+// under both keys; the token is the target region's, whatever AWS_REGION
+// says; an image outside the source is answered as before.
+func TestExecRegistryMirror(t *testing.T) {
+	h := newHarness(t)
+	env := append([]string{"KCRED_CACHE=off", "AWS_REGION=sa-east-1"}, h.aws.StaticEnv()...)
+	args := []string{"get-credentials", "--registry-mirror=mirror.local:5000/team:" + privateHost, "--registry-mirror", "docker.io:" + privateHost}
+	for image, source := range map[string]string{
+		"mirror.local:5000/team/app:v1": "mirror.local:5000/team",
+		"nginx:1.27":                    "docker.io",
+	} {
+		h.aws.Reset()
+		r := h.ok(t, h.run(t, req(image, "", nil), env, args...))
+		src, dst := r.Auth[source], r.Auth[privateHost]
+		if len(r.Auth) != 2 || src != dst || !h.aws.ValidCredential(src.Username, src.Password) {
+			t.Fatalf("%s: auth keys %v; want the target's emulator-issued credential under %s and %s", image, keys(r.Auth), source, privateHost)
+		}
+		if calls := h.aws.Calls(fakecloud.OpECRToken); len(calls) != 1 || calls[0].Form["region"] != "eu-west-1" {
+			t.Fatalf("%s: calls %+v; want one token call for the target's region eu-west-1", image, calls)
+		}
+	}
+	h.aws.Reset()
+	r := h.ok(t, h.run(t, req("mirror.local:5000/other/app", "", nil), env, args...))
+	h.credFor(t, r, "mirror.local:5000")
+	if calls := h.aws.Calls(fakecloud.OpECRToken); len(calls) != 1 || calls[0].Form["region"] != "sa-east-1" {
+		t.Fatalf("unmirrored path: calls %+v; want the configured region", calls)
+	}
+	fails(t, h.run(t, req(privateImage, "", nil), env, "--registry-mirror=mirror.local"), `registry mirror "mirror.local"`, "want SOURCE:TARGET")
+}
+
 // TestExecRealHostNames goes through the HTTPS proxy with the test CA and
 // no endpoint overrides, so the SDK picks the real API host: FIPS and
 // dual-stack registry hosts reach the FIPS and dual-stack endpoints.
