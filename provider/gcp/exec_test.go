@@ -437,16 +437,22 @@ func TestExecFailures(t *testing.T) {
 		{name: "metadata black hole", setup: func() { h.gcp.Inject(fakecloud.OpGCEScopes, fakecloud.Fault{Hang: true}) }, want: "metadata server"},
 		{name: "metadata 500", setup: func() { h.gcp.Inject(fakecloud.OpGCEToken, fakecloud.Fault{Status: 500, Body: "boom"}) }, want: "status 500"},
 		{name: "metadata malformed", setup: func() { h.gcp.Inject(fakecloud.OpGCEToken, fakecloud.Fault{Body: `{"access_token":`}) }, want: "not a token"},
-		{name: "missing scope", setup: func() { h.gcp.SetDefaultAccount("node@kcred-test.iam.gserviceaccount.com", "https://www.googleapis.com/auth/logging.write") }, want: "scope"},
+		{name: "missing scope", setup: func() {
+			h.gcp.SetDefaultAccount("node@kcred-test.iam.gserviceaccount.com", "https://www.googleapis.com/auth/logging.write")
+		}, want: "scope"},
 		{name: "named account absent", args: append(stock, "--service-account=nobody@kcred-test.iam.gserviceaccount.com"), want: "no such service account"},
-		{name: "STS 403", env: adc, setup: func() { h.gcp.Inject(fakecloud.OpGoogleSTS, fakecloud.Fault{Status: 403, Body: `{"error":"access_denied"}`}) }, want: "Google STS"},
+		{name: "STS 403", env: adc, setup: func() {
+			h.gcp.Inject(fakecloud.OpGoogleSTS, fakecloud.Fault{Status: 403, Body: `{"error":"access_denied"}`})
+		}, want: "Google STS"},
 		{name: "STS malformed", env: adc, setup: func() { h.gcp.Inject(fakecloud.OpGoogleSTS, fakecloud.Fault{Body: `{"access_token":`}) }, want: "Google STS"},
 		{name: "STS black hole", env: adc, setup: func() { h.gcp.Inject(fakecloud.OpGoogleSTS, fakecloud.Fault{Hang: true}) }, want: "Google STS"},
 		{name: "impersonation 403", env: adc, setup: func() {
 			h.gcp.Inject(fakecloud.OpIAMGenerateAccessToken, fakecloud.Fault{Status: 403, Body: `{"error":{"code":403,"status":"PERMISSION_DENIED"}}`})
 		}, want: "impersonate service account " + puller},
 		{name: "impersonation malformed", env: adc, setup: func() { h.gcp.Inject(fakecloud.OpIAMGenerateAccessToken, fakecloud.Fault{Body: `{"accessToken":`}) }, want: "impersonate"},
-		{name: "pod STS refused", args: wifArgs, req: wif, setup: func() { h.gcp.Inject(fakecloud.OpGoogleSTS, fakecloud.Fault{Status: 403, Body: `{"error":"access_denied"}`}) }, want: "Google STS"},
+		{name: "pod STS refused", args: wifArgs, req: wif, setup: func() {
+			h.gcp.Inject(fakecloud.OpGoogleSTS, fakecloud.Fault{Status: 403, Body: `{"error":"access_denied"}`})
+		}, want: "Google STS"},
 		{name: "pod impersonation refused", args: wifArgs, req: podReq(arImage, podToken, map[string]string{gcp.AnnotationServiceAccount: "other@kcred-test.iam.gserviceaccount.com"}), want: "impersonate service account other@"},
 		{name: "OAuth 2.0 malformed", env: []string{"GOOGLE_APPLICATION_CREDENTIALS=" + h.file("user.json", string(h.gcp.AuthorizedUserJSON()))},
 			setup: func() { h.gcp.Inject(fakecloud.OpGoogleOAuth2, fakecloud.Fault{Body: `{"access_token":`}) }, want: "OAuth 2.0"},

@@ -6,12 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 
+	"github.com/kcred/kcred/internal/safefile"
 	"github.com/kcred/kcred/plugin"
 )
 
@@ -199,20 +199,16 @@ func (o Options) wellKnownFile() string {
 	return filepath.Join(home, ".config", "gcloud", name)
 }
 
-// readCredentials reads an ADC file, bounded, and checks it is a JSON
-// object with a type (the library says which types it takes).
+// readCredentials reads an ADC file, bounded and regular files only (a
+// FIFO must not hang the exec), and checks it is a JSON object with a type
+// (the library says which types it takes).
 func readCredentials(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxCredentialsFile+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > maxCredentialsFile {
+	data, err := safefile.ReadFile(path, maxCredentialsFile)
+	if errors.Is(err, safefile.ErrTooLarge) {
 		return nil, fmt.Errorf("%s is larger than %d bytes (is it the right file?)", path, maxCredentialsFile)
+	}
+	if err != nil {
+		return nil, err
 	}
 	var head struct {
 		Type string `json:"type"`
