@@ -2,6 +2,7 @@ package gcp
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"time"
@@ -91,8 +92,8 @@ func (c *cloud) Plan(req plugin.Request) (cloudtoken.Plan, error) {
 }
 
 // fetchBudget bounds one fetch, retries included, so that a black-holed
-// metadata server or API fails well within 20 s: the metadata library
-// retries timeouts five times, which would otherwise take minutes.
+// metadata server or API fails well within 20 s (the driver's bound is
+// longer): the metadata library retries timed-out attempts five times.
 const fetchBudget = 15 * time.Second
 
 // fetch does the network work of one identity.
@@ -113,14 +114,11 @@ func fetch(ctx context.Context, id identity, image, host string) (cloudtoken.Tok
 	default:
 		tok, err = c.podToken(ctx, id)
 	}
-	if err != nil {
-		if _, ok := err.(*plugin.Error); ok {
-			return tok, err
-		}
-		what, check := failedStep(last.Host(), id)
-		return tok, plugin.Fail(what, libraryError{err}, check)
+	var pe *plugin.Error
+	if err != nil && !errors.As(err, &pe) {
+		err = explainLibrary(err, last, id)
 	}
-	return tok, nil
+	return tok, err
 }
 
 // describe names the identity for the cache (no secret in clear) and for

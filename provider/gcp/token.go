@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -18,6 +20,7 @@ import (
 	"golang.org/x/oauth2/google"
 	"golang.org/x/oauth2/google/externalaccount"
 
+	"github.com/kcred/kcred/internal/httpbound"
 	"github.com/kcred/kcred/plugin"
 	"github.com/kcred/kcred/provider/cloudtoken"
 )
@@ -180,32 +183,104 @@ func (c clients) podToken(ctx context.Context, id identity) (cloudtoken.Token, e
 	return libraryToken(ts)
 }
 
-// lastCall remembers the last endpoint a fetch's HTTP client called, so
-// that an x/oauth2 error (whose text says "oauth2/google" for STS, IAM
-// Credentials and OAuth 2.0 alike) can say which step failed.
-type lastCall struct {
-	mu   sync.Mutex
-	host string
+// Per-attempt bounds: a metadata server answers in milliseconds (the
+// library retries failed attempts a few times), an API in seconds.
+const (
+	metadataAttempt = 3 * time.Second
+	apiAttempt      = 10 * time.Second
+)
+
+// newClients returns the bounded clients of one fetch, the API one noting
+// its last call in last.
+func newClients(last *lastCall) clients {
+	// The metadata server is link-local: never through a proxy (the
+	// library's own client does the same), and never slow.
+	md := &http.Transport{
+		DialContext:           httpbound.Dial((&net.Dialer{Timeout: metadataAttempt}).DialContext),
+		ResponseHeaderTimeout: metadataAttempt,
+		MaxIdleConns:          2,
+		IdleConnTimeout:       10 * time.Second,
+	}
+	return clients{
+		api:      &http.Client{Transport: tracing{base: cloudtoken.Transport(), last: last}, Timeout: apiAttempt},
+		metadata: &http.Client{Transport: httpbound.Wrap(md), Timeout: metadataAttempt},
+	}
 }
 
-// tracing wraps base, noting each request's host in last.
+// lastCall remembers how the last call of a fetch's API client went, so
+// that an x/oauth2 error (whose text says "oauth2/google" for STS, IAM
+// Credentials and OAuth 2.0 alike, and keeps no error chain) can say which
+// step failed and why: unreachable, refused, or answered with nonsense.
+type lastCall struct {
+	mu     sync.Mutex
+	host   string
+	status int
+	err    error // the round trip's or the body's read error
+}
+
+func (l *lastCall) set(host string, status int, err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.host, l.status, l.err = host, status, err
+}
+
+func (l *lastCall) get() (host string, status int, err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.host, l.status, l.err
+}
+
+// tracing wraps base, noting each call in last.
 type tracing struct {
 	base http.RoundTripper
 	last *lastCall
 }
 
 func (t tracing) RoundTrip(r *http.Request) (*http.Response, error) {
-	t.last.mu.Lock()
-	t.last.host = r.URL.Hostname()
-	t.last.mu.Unlock()
-	return t.base.RoundTrip(r)
+	host := r.URL.Hostname()
+	t.last.set(host, 0, nil)
+	resp, err := t.base.RoundTrip(r)
+	if err != nil {
+		t.last.set(host, 0, err)
+		return nil, err
+	}
+	t.last.set(host, resp.StatusCode, nil)
+	resp.Body = &tracedBody{ReadCloser: resp.Body, last: t.last, host: host, status: resp.StatusCode}
+	return resp, nil
 }
 
-// Host is the last host called, "" before any call.
-func (l *lastCall) Host() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.host
+// tracedBody notes a body cut short or over the size bound.
+type tracedBody struct {
+	io.ReadCloser
+	last   *lastCall
+	host   string
+	status int
+}
+
+func (b *tracedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF {
+		b.last.set(b.host, b.status, err)
+	}
+	return n, err
+}
+
+// explainLibrary turns an x/oauth2 error into what failed, why, and what
+// to check, from how the last call went.
+func explainLibrary(err error, last *lastCall, id identity) error {
+	host, status, callErr := last.get()
+	what, check := failedStep(host, id)
+	switch {
+	case callErr != nil && cloudtoken.IsMalformed(callErr):
+		return plugin.Fail(what, callErr, "the answer is not Google's: check that no proxy answers in place of "+host)
+	case callErr != nil:
+		// The cause, with its type, so that the driver words a timeout.
+		return plugin.Fail(what, callErr, "check that the node reaches "+host+" (DNS, firewall) and HTTPS_PROXY/NO_PROXY")
+	case status >= 200 && status < 300:
+		return plugin.Fail(what, cloudtoken.Malformed("%s", libraryError{err}.Error()),
+			"the answer is not Google's: check that no proxy answers in place of "+host)
+	}
+	return plugin.Fail(what, libraryError{err}, check)
 }
 
 // libraryError words an x/oauth2 error by its cause: the library nests
@@ -215,10 +290,17 @@ type libraryError struct{ err error }
 
 var requestLine = regexp.MustCompile(`(Get|Post) "[^"]*": `)
 
+// statusLine is the library's wording of a refusal; the body after it is
+// the endpoint's (untrusted) text.
+var statusLine = regexp.MustCompile(`^status code (\d+): `)
+
 func (e libraryError) Error() string {
 	msg := requestLine.ReplaceAllString(e.err.Error(), "")
 	if i := strings.LastIndex(msg, "oauth2/google: "); i >= 0 {
 		msg = msg[i+len("oauth2/google: "):]
+	}
+	if m := statusLine.FindString(msg); m != "" {
+		return m + plugin.Quote(msg[len(m):])
 	}
 	return msg
 }
@@ -230,7 +312,7 @@ func (e libraryError) Unwrap() error { return e.err }
 func failedStep(host string, id identity) (what, check string) {
 	switch host {
 	case "sts.googleapis.com":
-		return "exchange the token at Google STS for audience " + id.audience,
+		return "exchange the token at Google STS",
 			"check that the workload identity pool provider exists and trusts the token's issuer and audience"
 	case "iamcredentials.googleapis.com":
 		return "impersonate service account " + id.impersonate,
@@ -241,14 +323,4 @@ func failedStep(host string, id identity) (what, check string) {
 		return "get a Google token", ""
 	}
 	return "get the subject token from " + host, "check the credential_source of the external account configuration"
-}
-
-// newClients TEMP placeholder until the kit's bounded client lands.
-func newClients(last *lastCall) clients {
-	tr := &http.Transport{Proxy: http.ProxyFromEnvironment, ResponseHeaderTimeout: 10 * time.Second}
-	md := &http.Transport{ResponseHeaderTimeout: 3 * time.Second}
-	return clients{
-		api:      &http.Client{Transport: tracing{base: tr, last: last}, Timeout: 10 * time.Second},
-		metadata: &http.Client{Transport: md, Timeout: 3 * time.Second},
-	}
 }

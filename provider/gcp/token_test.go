@@ -9,9 +9,9 @@ import (
 
 func TestLibraryErrorKeepsTheCause(t *testing.T) {
 	tests := []struct{ in, want string }{
-		{`oauth2/google: status code 403: {"error":"access_denied"}`, `status code 403: {"error":"access_denied"}`},
+		{`oauth2/google: status code 403: {"error":"access_denied"}`, `status code 403: "{\"error\":\"access_denied\"}"`},
 		{`oauth2/google: unable to generate access token: Post "https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/a@b.iam.gserviceaccount.com:generateAccessToken": oauth2/google: status code 400: {"error":"invalid_target"}`,
-			`status code 400: {"error":"invalid_target"}`},
+			`status code 400: "{\"error\":\"invalid_target\"}"`},
 		{`oauth2/google: invalid response from Secure Token Server: Post "https://sts.googleapis.com/v1/token": dial tcp: connection refused`,
 			`invalid response from Secure Token Server: dial tcp: connection refused`},
 		{`oauth2: server response missing access_token`, `oauth2: server response missing access_token`},
