@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"time"
 )
@@ -144,7 +145,7 @@ func helperEnv(environ []string, pass []string) []string {
 		if !ok {
 			continue
 		}
-		if contains(baseEnv, name) || passes(pass, name) {
+		if slices.Contains(baseEnv, name) || passes(pass, name) {
 			out = append(out, kv)
 		}
 	}
@@ -154,15 +155,6 @@ func helperEnv(environ []string, pass []string) []string {
 func passes(patterns []string, name string) bool {
 	for _, p := range patterns {
 		if prefix, ok := strings.CutSuffix(p, "*"); ok && strings.HasPrefix(name, prefix) || p == name {
-			return true
-		}
-	}
-	return false
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
 			return true
 		}
 	}
