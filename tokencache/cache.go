@@ -34,8 +34,8 @@ const Margin = 5 * time.Minute
 // fail the pull.
 const DefaultLockWait = 15 * time.Second
 
-// Key identifies one cached token. All three parts take part in the file
-// name (hashed), so two identities never share an entry.
+// Key identifies one cached token. Role, Identity and Scope take part in the
+// file name (hashed), so two identities never share an entry.
 type Key struct {
 	// Role is the provider role, e.g. "ecr-credential-provider".
 	Role string
@@ -45,6 +45,13 @@ type Key struct {
 	Identity string
 	// Scope is what the token is for: a registry host, a region.
 	Scope string
+	// MaxLifetime caps how far in the future a stored token may claim to
+	// expire: an entry whose ExpiresAt is more than MaxLifetime after now is
+	// treated as invalid (edited, or written under another clock), and a
+	// fetched token beyond it is not stored. Zero means no cap. It is not
+	// part of the key's identity (not hashed): a role that changes its cap
+	// keeps its entries, which are simply checked against the new cap.
+	MaxLifetime time.Duration
 }
 
 // id is the key's stable hash; it names the file and is checked on read so a
@@ -66,6 +73,41 @@ type Token struct {
 
 // Fetch obtains a fresh token from the cloud.
 type Fetch func(ctx context.Context) (Token, error)
+
+// Source says where the token Do returned came from.
+type Source int
+
+const (
+	// Fetched: from fetch, just now.
+	Fetched Source = iota
+	// Cached: from the cache, fresh (not within Margin of expiry).
+	Cached
+	// Stale: from the cache, within Margin of expiry but not yet expired,
+	// because fetch failed; the token still works for a pull, which beats
+	// failing it while the cloud is briefly unreachable.
+	Stale
+)
+
+// String names the source for logs.
+func (s Source) String() string {
+	switch s {
+	case Fetched:
+		return "fetched"
+	case Cached:
+		return "cached"
+	case Stale:
+		return "stale"
+	}
+	return fmt.Sprintf("Source(%d)", int(s))
+}
+
+// Result is what Do returns.
+type Result struct {
+	Token  Token
+	Source Source
+	// FetchErr, with Stale, is why the refresh failed.
+	FetchErr error
+}
 
 // Cache is the on-disk token cache. A nil *Cache is a disabled cache that
 // always fetches.
@@ -124,39 +166,80 @@ func ensurePrivateDir(dir string) error {
 	return nil
 }
 
-// Do returns the token for key: from the cache when one is stored and not
-// within Margin of expiry (hit is true), else from fetch, which is then
-// stored. Concurrent callers for one key, in any process on the node, make
-// one fetch between them. Fetch errors are returned and nothing is stored.
-func (c *Cache) Do(ctx context.Context, key Key, fetch Fetch) (tok Token, hit bool, err error) {
+// Do returns the token for key: from the cache when a valid one is stored and
+// not within Margin of expiry (Cached), else from fetch (Fetched), which is
+// then stored. Concurrent callers for one key, in any process on the node,
+// make one fetch between them. When fetch fails and the stored token has not
+// yet expired (it was only within Margin), Do returns it as Stale with the
+// fetch error in FetchErr and a nil error; otherwise the fetch error is
+// returned. Nothing is stored on error, and an expired token is never
+// returned. A nil *Cache just fetches.
+func (c *Cache) Do(ctx context.Context, key Key, fetch Fetch) (Result, error) {
 	if c == nil {
-		tok, err = fetch(ctx)
-		return tok, false, err
+		tok, err := fetch(ctx)
+		if err != nil {
+			return Result{}, err
+		}
+		return Result{Token: tok, Source: Fetched}, nil
 	}
 	id := key.id()
-	if tok, ok := c.get(id); ok {
+	if tok, ok := c.get(id, key); ok && c.fresh(tok) {
 		c.log.Debug("token cache hit", "scope", key.Scope)
-		return tok, true, nil
+		return Result{Token: tok, Source: Cached}, nil
 	}
 	unlock := c.lock(ctx, id)
 	defer unlock()
 	// Another process may have fetched while we waited for the lock.
-	if tok, ok := c.get(id); ok {
+	stored, ok := c.get(id, key)
+	if ok && c.fresh(stored) {
 		c.log.Debug("token cache hit after wait", "scope", key.Scope)
-		return tok, true, nil
+		return Result{Token: stored, Source: Cached}, nil
 	}
 	c.log.Debug("token cache miss", "scope", key.Scope)
-	tok, err = fetch(ctx)
+	tok, err := fetch(ctx)
 	if err != nil {
-		return Token{}, false, err
+		if ok && stored.ExpiresAt.After(c.now()) {
+			c.log.Debug("token refresh failed; serving the stored token until it expires", "scope", key.Scope, "expiresAt", stored.ExpiresAt)
+			return Result{Token: stored, Source: Stale, FetchErr: err}, nil
+		}
+		return Result{}, err
 	}
-	if c.fresh(tok) {
+	if err := c.valid(tok, key); err != nil {
+		c.log.Debug("fetched token not cached", "scope", key.Scope, "reason", err)
+	} else if c.fresh(tok) {
 		if err := c.put(id, tok); err != nil {
 			c.log.Warn("token cache write failed; continuing without caching", "dir", c.dir, "err", err)
 		}
 	}
 	c.prune()
-	return tok, false, nil
+	return Result{Token: tok, Source: Fetched}, nil
+}
+
+// Years outside [minYear, maxYear] mark an entry as edited or corrupt, even
+// for a key without MaxLifetime.
+const (
+	minYear = 2000
+	maxYear = 2999
+)
+
+// valid checks what an entry must satisfy to be stored and, identically, to
+// be served: a credential (both parts), a real expiry, no further away than
+// the key's MaxLifetime. Expiry against Margin is checked separately (fresh),
+// since a valid entry within Margin may still be served as Stale.
+func (c *Cache) valid(t Token, key Key) error {
+	switch {
+	case t.Username == "":
+		return errors.New("empty username")
+	case t.Password == "":
+		return errors.New("empty password")
+	case t.ExpiresAt.IsZero():
+		return errors.New("no expiry")
+	case t.ExpiresAt.Year() < minYear || t.ExpiresAt.Year() > maxYear:
+		return fmt.Errorf("expiry year %d outside %d-%d", t.ExpiresAt.Year(), minYear, maxYear)
+	case key.MaxLifetime > 0 && t.ExpiresAt.Sub(c.now()) > key.MaxLifetime:
+		return fmt.Errorf("expiry %s is more than %s away", t.ExpiresAt.Format(time.RFC3339), key.MaxLifetime)
+	}
+	return nil
 }
 
 // entry is the file format. ID repeats the key hash so a file copied or
@@ -175,18 +258,22 @@ func (c *Cache) fresh(t Token) bool {
 	return !t.ExpiresAt.IsZero() && t.ExpiresAt.Sub(c.now()) > Margin
 }
 
-// get returns a stored token that is valid and fresh. Anything else (no
-// file, unreadable, corrupt, foreign, expiring) is a miss; the next put
+// get returns the stored token for key (whose hash is id) if it is valid; it
+// may be within Margin or expired, which the caller checks. Anything else (no
+// file, unreadable, corrupt, foreign, invalid) is a miss; the next put
 // replaces the file.
-func (c *Cache) get(id string) (Token, bool) {
+func (c *Cache) get(id string, key Key) (Token, bool) {
 	e, err := readEntry(c.path(id))
+	if err == nil && e.ID != id {
+		err = errors.New("entry belongs to another key")
+	}
+	if err == nil {
+		err = c.valid(e.Token, key)
+	}
 	if err != nil {
 		if !errors.Is(err, os.ErrNotExist) {
-			c.log.Debug("token cache entry unreadable; treating as a miss", "id", id, "err", err)
+			c.log.Debug("token cache entry unusable; treating as a miss", "id", id, "err", err)
 		}
-		return Token{}, false
-	}
-	if e.ID != id || e.Token.Password == "" || !c.fresh(e.Token) {
 		return Token{}, false
 	}
 	return e.Token, true

@@ -121,7 +121,7 @@ func (p *Provider) Credentials(ctx context.Context, req plugin.Request) (plugin.
 	}
 
 	key := tokencache.Key{Role: p.role, Identity: id.fingerprint, Scope: target}
-	tok, hit, err := p.cache.Do(ctx, key, func(ctx context.Context) (tokencache.Token, error) {
+	res, err := p.cache.Do(ctx, key, func(ctx context.Context) (tokencache.Token, error) {
 		ctx, cancel := context.WithTimeout(ctx, plugin.FetchTimeout)
 		defer cancel()
 		tok, err := p.fetch(ctx, id, target)
@@ -133,6 +133,7 @@ func (p *Provider) Credentials(ctx context.Context, req plugin.Request) (plugin.
 	if err != nil {
 		return plugin.Answer{}, err
 	}
+	tok, hit := res.Token, res.Source == tokencache.Cached
 	p.log.Info("ACR refresh token ready", "registry", target, "cached", hit, "expiresAt", tok.ExpiresAt)
 	return answer(keys, tok.Username, tok.Password, tok.ExpiresAt), nil
 }

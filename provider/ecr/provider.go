@@ -109,7 +109,7 @@ func (p *Provider) Credentials(ctx context.Context, req plugin.Request) (plugin.
 
 	key := tokencache.Key{Role: p.role, Identity: id.fingerprint, Scope: scope(h, region)}
 	var loadErr error
-	tok, hit, err := p.cache.Do(ctx, key, func(ctx context.Context) (tokencache.Token, error) {
+	res, err := p.cache.Do(ctx, key, func(ctx context.Context) (tokencache.Token, error) {
 		if loadErr = load(ctx); loadErr != nil {
 			return tokencache.Token{}, loadErr
 		}
@@ -121,6 +121,7 @@ func (p *Provider) Credentials(ctx context.Context, req plugin.Request) (plugin.
 	if err != nil {
 		return plugin.Answer{}, fmt.Errorf("ecr: get token for %s: %w%s", req.Registry, err, hint(ctx, err, h))
 	}
+	tok, hit := res.Token, res.Source == tokencache.Cached
 	p.log.Info("ecr token obtained", "registry", req.Registry, "cached", hit, "expiresAt", tok.ExpiresAt)
 	return plugin.Answer{
 		Auth:         map[string]plugin.AuthConfig{req.Registry: {Username: tok.Username, Password: tok.Password}},
