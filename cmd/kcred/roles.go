@@ -5,6 +5,7 @@ import (
 	"github.com/kcred/kcred/provider/acr"
 	"github.com/kcred/kcred/provider/dockerconfig"
 	"github.com/kcred/kcred/provider/ecr"
+	"github.com/kcred/kcred/provider/ocir"
 )
 
 // roles is the one place a provider is registered: each entry is selected by
@@ -13,4 +14,5 @@ var roles = []plugin.Role{
 	acr.Role,
 	dockerconfig.Role,
 	ecr.Role,
+	ocir.Role,
 }

@@ -69,23 +69,7 @@ func TestParseHost(t *testing.T) {
 // TestParseHostEveryRegion checks all three host forms for every region
 // in the SDK's own region list (regions.json beside its region table).
 func TestParseHostEveryRegion(t *testing.T) {
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/oracle/oci-go-sdk/v65").Output()
-	if err != nil {
-		t.Skipf("oci-go-sdk source not found: %v", err)
-	}
-	raw, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(out)), "common", "regions.json"))
-	if err != nil {
-		t.Skipf("regions.json: %v", err)
-	}
-	var regions []struct {
-		RegionKey, RealmDomainComponent, RegionIdentifier, RealmKey string
-	}
-	if err := json.Unmarshal(raw, &regions); err != nil {
-		t.Fatal(err)
-	}
-	if len(regions) < 50 {
-		t.Fatalf("only %d regions in regions.json", len(regions))
-	}
+	regions := sdkRegions(t)
 	for _, r := range regions {
 		want := Host{Region: r.RegionIdentifier, Realm: r.RealmKey, Domain: r.RealmDomainComponent}
 		long := "ocir." + r.RegionIdentifier + ".oci." + r.RealmDomainComponent
@@ -102,6 +86,32 @@ func TestParseHostEveryRegion(t *testing.T) {
 			}
 		}
 	}
+}
+
+// sdkRegion is an entry of the SDK's regions.json.
+type sdkRegion struct {
+	RegionKey, RealmDomainComponent, RegionIdentifier, RealmKey string
+}
+
+// sdkRegions reads regions.json from the oci-go-sdk module source.
+func sdkRegions(t *testing.T) []sdkRegion {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/oracle/oci-go-sdk/v65").Output()
+	if err != nil {
+		t.Skipf("oci-go-sdk source not found: %v", err)
+	}
+	raw, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(out)), "common", "regions.json"))
+	if err != nil {
+		t.Skipf("regions.json: %v", err)
+	}
+	var regions []sdkRegion
+	if err := json.Unmarshal(raw, &regions); err != nil {
+		t.Fatal(err)
+	}
+	if len(regions) < 50 {
+		t.Fatalf("only %d regions in regions.json", len(regions))
+	}
+	return regions
 }
 
 func FuzzParseHost(f *testing.F) {
