@@ -94,21 +94,21 @@ type OCI struct {
 	Region string
 	// RegionInfo is what `/instance/regionInfo` answers; its identifier and
 	// realm domain also name the federation host (AuthHost).
-	RegionInfo OCIRegionInfo
+	RegionInfo    OCIRegionInfo
 	mu            sync.Mutex
 	federationTTL time.Duration
 	tokenTTL      time.Duration
-	jwtKey    []byte
-	interKey  *rsa.PrivateKey
-	interCert *x509.Certificate
-	interPEM  []byte
-	leafKey   *rsa.PrivateKey
-	leafCert  *x509.Certificate
-	leafPEM   []byte
-	keyPEM    []byte
-	sessions  map[string]*rsa.PublicKey // security token -> session public key
-	users     map[string]*rsa.PublicKey // "tenancy/user/fingerprint" -> API key
-	issued    map[string]OCIRGrant      // docker token -> grant
+	jwtKey        []byte
+	interKey      *rsa.PrivateKey
+	interCert     *x509.Certificate
+	interPEM      []byte
+	leafKey       *rsa.PrivateKey
+	leafCert      *x509.Certificate
+	leafPEM       []byte
+	keyPEM        []byte
+	sessions      map[string]*rsa.PublicKey // security token -> session public key
+	users         map[string]*rsa.PublicKey // "tenancy/user/fingerprint" -> API key
+	issued        map[string]OCIRGrant      // docker token -> grant
 }
 
 // OCIRGrant is what an issued docker token stands for.
