@@ -94,7 +94,8 @@ type OCI struct {
 	Region string
 	// RegionInfo is what `/instance/regionInfo` answers; its identifier and
 	// realm domain also name the federation host (AuthHost).
-	RegionInfo    OCIRegionInfo
+	RegionInfo OCIRegionInfo
+
 	mu            sync.Mutex
 	federationTTL time.Duration
 	tokenTTL      time.Duration
