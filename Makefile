@@ -1,5 +1,6 @@
 # kcred: `make demo` runs the whole flow against built-in emulators and a real
 # registry; `make test` runs every test. Both work on a fresh machine with Go.
+# Each long step prints one line saying what it does.
 
 export GOTOOLCHAIN := local
 GO ?= go
@@ -7,47 +8,69 @@ ISOLATED := scripts/isolated
 # Inside the loopback-only namespace nothing can be downloaded: modules are
 # fetched first, outside it.
 OFFLINE := GOPROXY=off GOFLAGS=-mod=readonly
+# The version every role prints (plugin.version); a tree without git history
+# (a source tarball) says devel.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+# Static (no cgo: the binary is copied onto nodes of any libc) and
+# reproducible (no paths, no build ID): scripts/release uses the same flags.
+BUILD := CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w -buildid= -X github.com/kcred/kcred/plugin.version=$(VERSION)'
 
-.PHONY: all build deps lint test test-unit test-kubelet fuzz demo bench clean
+.PHONY: all build deps judge lint test test-unit test-kubelet fuzz demo bench clean
 
 all: build
 
-# Static (no cgo): the binary is copied onto nodes of any libc.
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o bin/kcred ./cmd/kcred
+	@echo "building kcred ($(VERSION)) into bin/"
+	@$(BUILD) -o bin/kcred ./cmd/kcred
 
-# Modules are fetched here, outside the namespace. The real-kubelet judge is
-# also compiled here: its cold build takes minutes and would otherwise count
-# against the test timeout.
+# Modules are fetched here, outside the namespace.
 deps:
-	$(GO) mod download
-	cd test/kubelet && $(GO) mod download && $(GO) build ./...
+	@echo "fetching modules"
+	@$(GO) mod download
+
+# The real kubelet (k8s.io/kubernetes) as the judge of the simulator's
+# fidelity, compiled here, outside the namespace and before the timed run:
+# its cold build takes minutes and would count against the test timeout.
+judge:
+	@echo "compiling the kubelet judge (first time: several minutes)"
+	@cd test/kubelet && $(GO) mod download && out="$$(mktemp -d)" && \
+		$(GO) test -c -o "$$out/" ./... ; status=$$?; rm -rf "$$out"; exit $$status
 
 lint:
+	@echo "checking gofmt and go vet"
 	@out="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
-	$(GO) vet ./...
-	cd test/kubelet && $(GO) vet ./...
+	@$(GO) vet ./...
+	@cd test/kubelet && $(GO) vet ./...
 
-test: deps lint fuzz
+test: deps judge lint fuzz
 	@scripts/count-results $(MAKE) --no-print-directory test-unit test-kubelet
 
 test-unit:
-	$(ISOLATED) env $(OFFLINE) $(GO) test -count=1 ./...
+	@echo "running the unit and end-to-end tests in a loopback-only network namespace"
+	@$(ISOLATED) env $(OFFLINE) $(GO) test -count=1 ./...
 
-# The real kubelet (k8s.io/kubernetes) as the judge of the simulator's
-# fidelity; a nested module so the product module never links it.
+# A nested module so the product module never links k8s.io/kubernetes. Run
+# alone, `make judge test-kubelet`.
 test-kubelet:
-	cd test/kubelet && ../../$(ISOLATED) env $(OFFLINE) $(GO) test -count=1 -timeout 20m ./...
+	@echo "running the kubelet judge's tests in a loopback-only network namespace"
+	@cd test/kubelet && ../../$(ISOLATED) env $(OFFLINE) $(GO) test -count=1 -timeout 20m ./...
 
 fuzz:
-	$(ISOLATED) env $(OFFLINE) FUZZTIME=$${FUZZTIME:-5s} scripts/fuzz-smoke
+	@echo "fuzzing every parser for $${FUZZTIME:-5s} each"
+	@$(ISOLATED) env $(OFFLINE) FUZZTIME=$${FUZZTIME:-5s} scripts/fuzz-smoke
 
-demo: deps
-	$(ISOLATED) env $(OFFLINE) $(GO) run ./cmd/kcred-demo
+# Only what the demo links is fetched and compiled: not the judge, not the
+# test-only modules.
+demo:
+	@echo "fetching modules and building kcred and the demo (first time: about a minute)"
+	@$(BUILD) -o bin/ ./cmd/kcred ./cmd/kcred-demo
+	@echo "running the demo in a loopback-only network namespace"
+	@$(ISOLATED) env $(OFFLINE) bin/kcred-demo --kcred bin/kcred
 
 bench: deps
-	$(ISOLATED) env $(OFFLINE) $(GO) test -run '^$$' -bench . -benchtime 20x -timeout 40m ./bench/
+	@echo "running the benchmarks in a loopback-only network namespace (about 5 minutes)"
+	@$(ISOLATED) env $(OFFLINE) $(GO) test -run '^$$' -bench . -benchtime 20x -timeout 40m ./bench/
 
 clean:
-	rm -rf bin
+	rm -rf bin dist

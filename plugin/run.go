@@ -45,6 +45,11 @@ func Main(role Role, version string, args []string, stdin io.Reader, stdout, std
 	fs.SetOutput(io.Discard)
 	opts.register(fs)
 	build := role.Setup(fs)
+	// Every role takes --registry-mirror; a role that defines its own (ACR,
+	// whose mirrors are validated against its cloud) keeps it.
+	if fs.Lookup(MirrorFlagName) == nil {
+		fs.Var(MirrorFlag{&opts.mirrors}, MirrorFlagName, MirrorUsage)
+	}
 	positional, err := ParseInterspersed(fs, joinVerbosity(args))
 	if errors.Is(err, flag.ErrHelp) {
 		usage(stdout, role, fs)
@@ -64,6 +69,7 @@ func Main(role Role, version string, args []string, stdin io.Reader, stdout, std
 	if err != nil {
 		return fail(err)
 	}
+	provider = Mirrored(provider, opts.mirrors)
 
 	req, err := ReadRequest(stdin)
 	if err != nil {
@@ -141,8 +147,17 @@ func sortedKeys[V any](m map[string]V) []string {
 	return out
 }
 
-// Version returns the module version the binary was built from, or "devel".
+// version is stamped at link time by `make build` and scripts/release
+// (-ldflags -X github.com/kcred/kcred/plugin.version=$(git describe)): a
+// binary built from a checkout has no module version in its build info.
+var version string
+
+// Version returns the version stamped at link time, else the module version
+// the binary was built from (go install kcred@vX), else "devel".
 func Version() string {
+	if version != "" {
+		return version
+	}
 	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 		return bi.Main.Version
 	}
