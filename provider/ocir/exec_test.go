@@ -335,3 +335,44 @@ func TestExecFailures(t *testing.T) {
 		})
 	}
 }
+
+// TestExecUserPrincipalFailures: a missing OCI config is refused before any
+// call; a key OCIR does not know is a 401 naming the API key to check.
+func TestExecUserPrincipalFailures(t *testing.T) {
+	w := newWorld(t)
+	dir := t.TempDir()
+	other, err := fakecloud.NewOCI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stranger, err := other.AddUser(userOCID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(dir, "stranger.pem")
+	writeFile(t, keyFile, string(stranger.KeyPEM))
+	strangerConfig := filepath.Join(dir, "stranger-config")
+	writeFile(t, strangerConfig, stranger.Config("DEFAULT", keyFile, "us-ashburn-1"))
+	incomplete := filepath.Join(dir, "incomplete")
+	writeFile(t, incomplete, "[DEFAULT]\nuser="+userOCID+"\n")
+	cases := []struct {
+		name, config, want string
+		traffic            bool
+	}{
+		{"missing config", filepath.Join(dir, "absent"), "read the OCI config " + filepath.Join(dir, "absent"), false},
+		{"incomplete profile", incomplete, "check that the DEFAULT profile has user, fingerprint, tenancy and key_file", false},
+		{"unknown key", strangerConfig, "OCIR answered 401 Unauthorized", true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			before := w.traffic()
+			res := w.run(t, roleNames[0], nil, []string{"OCIR_AUTH_METHOD=USER_PRINCIPAL", "OCI_CONFIG_FILE=" + c.config, "KCRED_CACHE_DIR=" + t.TempDir()}, mainImage)
+			if res.Code != 1 || res.Stdout != "" || strings.Count(res.Stderr, "\n") != 1 || !strings.Contains(res.Stderr, c.want) {
+				t.Fatalf("exit %d, stdout %q, stderr %q; want one line holding %q", res.Code, res.Stdout, res.Stderr, c.want)
+			}
+			if got := w.traffic() != before; got != c.traffic {
+				t.Fatalf("OCI traffic: %v, want %v", got, c.traffic)
+			}
+		})
+	}
+}
