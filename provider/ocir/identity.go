@@ -191,10 +191,14 @@ func federate(calls *sdkCalls, p common.ConfigurationProvider, authHost string) 
 	if !ok || !hasExp || key == nil {
 		return tokencache.Token{}, &plugin.Error{What: what, Err: cloudtoken.Malformed("the answer is not a security token with an expiry")}
 	}
-	if !exp.After(time.Now().Add(time.Minute)) {
+	if now := time.Now(); !exp.After(now.Add(time.Minute)) {
+		state := "expired"
+		if exp.After(now) {
+			state = "expires within a minute, at"
+		}
 		return tokencache.Token{}, &plugin.Error{
 			What:  what,
-			Err:   fmt.Errorf("the security token expired at %s", exp.UTC().Format(time.RFC3339)),
+			Err:   fmt.Errorf("the security token %s %s", state, exp.UTC().Format(time.RFC3339)),
 			Check: "check the node's clock, and " + envAuthURL + " if set",
 		}
 	}
@@ -320,9 +324,14 @@ func (s *sdkCalls) describe(req *http.Request) (endpoint, check string) {
 }
 
 // run calls fn (SDK code) on its own goroutine and returns its error, or
-// the recorded failure as soon as the calls stop or ctx ends. A panic in
-// the SDK (it asserts claim types in the tokens it reads) is an error.
+// errStopped as soon as the calls stop, or ctx's error when it ends. A
+// panic in the SDK (it asserts claim types in the tokens it reads) is an
+// error.
 func (s *sdkCalls) run(fn func() error) error {
+	// A failure an earlier step recovered from is not this step's reason.
+	s.mu.Lock()
+	s.last = nil
+	s.mu.Unlock()
 	done := make(chan error, 1)
 	go func() {
 		defer func() {
