@@ -74,8 +74,9 @@ func ParseMirrors(s string) ([]Mirror, error) {
 	return out, nil
 }
 
-// parseMirror splits "SRC:DST" where either side may be host:port. A colon
-// followed by digits up to the next colon (or the end) is a port.
+// parseMirror splits "SRC:DST" where either side may be host:port (and the
+// source host[:port]/path). A colon followed by digits up to the next colon,
+// '/' or the end is a port.
 func parseMirror(item string) (Mirror, error) {
 	bad := func(why string) (Mirror, error) {
 		return Mirror{}, fmt.Errorf("registry mirror %q: %s (want SOURCE:TARGET, e.g. mirror.example.com:registry.example.com, or reg.local:5000:registry.example.com:5000)", item, why)
@@ -87,11 +88,11 @@ func parseMirror(item string) (Mirror, error) {
 		src, dst = parts[0], parts[1]
 	case len(parts) == 3 && isPort(parts[1]) && isPort(parts[2]):
 		return bad("ambiguous ports")
-	case len(parts) == 3 && isPort(parts[1]):
+	case len(parts) == 3 && isPortPath(parts[1]):
 		src, dst = parts[0]+":"+parts[1], parts[2]
 	case len(parts) == 3 && isPort(parts[2]):
 		src, dst = parts[0], parts[1]+":"+parts[2]
-	case len(parts) == 4 && isPort(parts[1]) && isPort(parts[3]):
+	case len(parts) == 4 && isPortPath(parts[1]) && isPort(parts[3]):
 		src, dst = parts[0]+":"+parts[1], parts[2]+":"+parts[3]
 	default:
 		return bad("cannot split it into a source and a target")
@@ -120,6 +121,13 @@ func parseMirror(item string) (Mirror, error) {
 
 func isPort(s string) bool {
 	return s != "" && len(s) <= 5 && isDigits(s)
+}
+
+// isPortPath reports whether s is a port, optionally followed by the
+// source's path ("5000/team").
+func isPortPath(s string) bool {
+	port, _, _ := strings.Cut(s, "/")
+	return isPort(port)
 }
 
 // MatchMirror returns the mirror whose source is the longest prefix of

@@ -22,6 +22,8 @@ func TestParseMirrors(t *testing.T) {
 		{in: "Reg.Local:5000:Registry.Internal:5443", want: []Mirror{{"reg.local:5000", "registry.internal:5443"}}},
 		{in: "reg.local:registry.internal:5000", want: []Mirror{{"reg.local", "registry.internal:5000"}}},
 		{in: " a.io:b.io , docker.io/library/ : localhost:5000", want: []Mirror{{"a.io", "b.io"}, {"docker.io/library", "localhost:5000"}}},
+		{in: "quay.local:8443/org/:registry.internal:5000", want: []Mirror{{"quay.local:8443/org", "registry.internal:5000"}}},
+		{in: "quay.local:8443/org:registry.internal", want: []Mirror{{"quay.local:8443/org", "registry.internal"}}},
 		{in: "a.io", wantErr: "cannot split"},
 		{in: "a.io:5000:6000", wantErr: "ambiguous ports"},
 		{in: ":b.io", wantErr: "empty source"},

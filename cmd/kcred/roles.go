@@ -6,6 +6,7 @@ import (
 	"github.com/kcred/kcred/provider/dockerconfig"
 	"github.com/kcred/kcred/provider/ecr"
 	"github.com/kcred/kcred/provider/ocir"
+	"github.com/kcred/kcred/provider/static"
 )
 
 // roles is the one place a provider is registered: each entry is selected by
@@ -15,4 +16,5 @@ var roles = []plugin.Role{
 	dockerconfig.Role,
 	ecr.Role,
 	ocir.Role,
+	static.Role,
 }
