@@ -15,6 +15,7 @@ import (
 
 	"github.com/kcred/kcred/internal/exectest"
 	"github.com/kcred/kcred/internal/fakecloud"
+	"github.com/kcred/kcred/internal/providertest"
 )
 
 // The registry host forms of us-ashburn-1, and an image on each.
@@ -97,28 +98,18 @@ func writeFile(t *testing.T, path, content string) {
 }
 
 // response is a CredentialProviderResponse as the kubelet reads it.
-type response struct {
-	APIVersion    string `json:"apiVersion"`
-	Kind          string `json:"kind"`
-	CacheKeyType  string `json:"cacheKeyType"`
-	CacheDuration string `json:"cacheDuration"`
-	Auth          map[string]struct {
-		Username string `json:"username"`
-		Password string `json:"password"`
-	} `json:"auth"`
-}
+type response = providertest.Response
 
-func request(apiVersion, image string) string {
-	return fmt.Sprintf(`{"apiVersion":%q,"kind":"CredentialProviderRequest","image":%q}`, apiVersion, image)
+func request(image string) string {
+	b, _ := json.Marshal(providertest.NewRequest(image))
+	return string(b)
 }
-
-const v1 = "credentialprovider.kubelet.k8s.io/v1"
 
 // run execs the role under name with the world's environment plus env (a
 // later duplicate wins) and the request for image.
 func (w *world) run(t *testing.T, name string, args, env []string, image string) exectest.Result {
 	t.Helper()
-	return exectest.Run(t, exectest.Link(t, name), args, append(append([]string{}, w.env...), env...), request(v1, image))
+	return exectest.Run(t, exectest.Link(t, name), args, append(append([]string{}, w.env...), env...), request(image))
 }
 
 // answer checks a successful answer for host and returns its password.
