@@ -6,6 +6,12 @@
 // replaced atomically (rename), so a reader never sees half a file. A
 // lock file per key makes concurrent cold execs for the same key wait for one
 // fetch instead of all calling the cloud.
+//
+// Nothing found on disk is trusted: the directory is opened once and every
+// file operation is relative to that handle; files are opened without
+// following symlinks or blocking on FIFOs, only regular files are read, at
+// most MaxEntrySize bytes; and an entry is served only if it passes the same
+// checks as a token being stored.
 package tokencache
 
 import (
@@ -22,6 +28,7 @@ import (
 	"time"
 
 	"github.com/kcred/kcred/internal/atomicfile"
+	"github.com/kcred/kcred/internal/safefile"
 )
 
 // Margin is how long before its expiry a token is treated as expired: the
@@ -112,16 +119,19 @@ type Result struct {
 // Cache is the on-disk token cache. A nil *Cache is a disabled cache that
 // always fetches.
 type Cache struct {
-	dir      string
+	// dir is the cache directory, opened and checked once: every file
+	// operation is relative to it, so the path swapped for a symlink later
+	// cannot redirect a read or a write.
+	dir      *safefile.Dir
 	log      *slog.Logger
 	now      func() time.Time
 	lockWait time.Duration
 }
 
 // Open returns the cache in dir, creating the directory 0700 if needed. An
-// empty dir, or a directory others could plant files in (see
-// ensurePrivateDir), yields nil (no cache): the cache is an optimisation and
-// never fails a pull.
+// empty dir, or a directory others could plant files in or swap (see
+// openPrivateDir), yields nil (no cache): the cache is an optimisation and
+// never fails a pull, so the reason is logged at Info, not as a warning.
 func Open(dir string, log *slog.Logger) *Cache {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -129,41 +139,104 @@ func Open(dir string, log *slog.Logger) *Cache {
 	if dir == "" {
 		return nil
 	}
-	if err := ensurePrivateDir(dir); err != nil {
-		log.Warn("token cache disabled", "dir", dir, "err", err)
+	d, err := openPrivateDir(dir)
+	if err != nil {
+		log.Info("token cache disabled", "dir", dir, "err", err)
 		return nil
 	}
-	return &Cache{dir: dir, log: log, now: time.Now, lockWait: DefaultLockWait}
+	return &Cache{dir: d, log: log, now: time.Now, lockWait: DefaultLockWait}
 }
 
-// ensurePrivateDir creates dir 0700, or accepts an existing directory only
+// openPrivateDir creates dir 0700, or accepts an existing directory only
 // when no other user can plant or replace files in it: it must belong to
 // this user, not be a symlink, and not be writable by group or others (the
 // files themselves are 0600, so a listable directory reveals only hashed
-// names). kcred never changes the mode of a directory it did not create
-// (--cache-dir=/var/lib would otherwise lock down /var/lib).
-func ensurePrivateDir(dir string) error {
+// names); nor may any directory above it be writable by another user unless
+// sticky (as /tmp is), since such a user could rename the cache directory
+// away and put another in its place. kcred never changes the mode of a
+// directory it did not create (--cache-dir=/var/lib would otherwise lock
+// down /var/lib). The directory is then opened, and the handle checked to be
+// the directory examined.
+func openPrivateDir(dir string) (*safefile.Dir, error) {
 	fi, err := os.Lstat(dir)
 	if errors.Is(err, os.ErrNotExist) {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return err
+			return nil, err
 		}
 		fi, err = os.Lstat(dir)
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
+	if fi.Mode()&os.ModeSymlink != 0 {
+		return nil, fmt.Errorf("%s is a symlink (point the cache at the real directory)", dir)
+	}
+	if err := checkPrivate(dir, fi); err != nil {
+		return nil, err
+	}
+	if err := checkParents(dir); err != nil {
+		return nil, err
+	}
+	d, err := safefile.OpenDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	opened, err := d.Stat()
+	if err == nil && !os.SameFile(fi, opened) {
+		err = fmt.Errorf("%s was replaced while it was opened", dir)
+	}
+	if err == nil {
+		err = checkPrivate(dir, opened)
+	}
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// checkPrivate checks the cache directory itself.
+func checkPrivate(dir string, fi os.FileInfo) error {
 	switch {
-	case fi.Mode()&os.ModeSymlink != 0:
-		return fmt.Errorf("%s is a symlink (point the cache at the real directory)", dir)
 	case !fi.IsDir():
 		return fmt.Errorf("%s is not a directory", dir)
 	case fi.Mode().Perm()&0o022 != 0:
 		return fmt.Errorf("%s is writable by other users (mode %v; chmod 700 it or choose another directory)", dir, fi.Mode().Perm())
-	case !ownedBySelf(fi):
+	}
+	if uid, ok := safefile.Owner(fi); ok && uid != os.Geteuid() {
 		return fmt.Errorf("%s belongs to another user (choose a directory of this user's)", dir)
 	}
 	return nil
+}
+
+// checkParents refuses a directory any of whose ancestors (symlinks in the
+// path resolved) another user could rename entries in: writable by group or
+// others without the sticky bit, or owned by someone other than root or this
+// user.
+func checkParents(dir string) error {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
+	parent, err := filepath.EvalSymlinks(filepath.Dir(abs))
+	if err != nil {
+		return err
+	}
+	for p := parent; ; p = filepath.Dir(p) {
+		fi, err := os.Stat(p)
+		if err != nil {
+			return err
+		}
+		if fi.Mode().Perm()&0o022 != 0 && fi.Mode()&os.ModeSticky == 0 {
+			return fmt.Errorf("%s, above the cache directory, is writable by other users and not sticky (mode %v): another user could swap the cache directory; choose a directory under one only root or this user can write", p, fi.Mode().Perm())
+		}
+		if uid, ok := safefile.Owner(fi); ok && uid != 0 && uid != os.Geteuid() {
+			return fmt.Errorf("%s, above the cache directory, belongs to another user, who could swap the cache directory; choose another directory", p)
+		}
+		if filepath.Dir(p) == p {
+			return nil
+		}
+	}
 }
 
 // Do returns the token for key: from the cache when a valid one is stored and
@@ -208,7 +281,7 @@ func (c *Cache) Do(ctx context.Context, key Key, fetch Fetch) (Result, error) {
 		c.log.Debug("fetched token not cached", "scope", key.Scope, "reason", err)
 	} else if c.fresh(tok) {
 		if err := c.put(id, tok); err != nil {
-			c.log.Warn("token cache write failed; continuing without caching", "dir", c.dir, "err", err)
+			c.log.Info("token cache write failed; continuing without caching", "dir", c.dir.Path(), "err", err)
 		}
 	}
 	c.prune()
@@ -252,7 +325,12 @@ type entry struct {
 
 const fileVersion = 1
 
-func (c *Cache) path(id string) string { return filepath.Join(c.dir, id+".json") }
+// MaxEntrySize bounds an entry file, on write and on read: a token is a few
+// KiB, so anything larger is not kcred's and is not read past this.
+const MaxEntrySize = 64 << 10
+
+func entryName(id string) string { return id + ".json" }
+func lockName(id string) string  { return id + ".lock" }
 
 func (c *Cache) fresh(t Token) bool {
 	return !t.ExpiresAt.IsZero() && t.ExpiresAt.Sub(c.now()) > Margin
@@ -260,10 +338,10 @@ func (c *Cache) fresh(t Token) bool {
 
 // get returns the stored token for key (whose hash is id) if it is valid; it
 // may be within Margin or expired, which the caller checks. Anything else (no
-// file, unreadable, corrupt, foreign, invalid) is a miss; the next put
-// replaces the file.
+// file, not a regular file, unreadable, corrupt, foreign, invalid) is a miss;
+// the next put replaces the file.
 func (c *Cache) get(id string, key Key) (Token, bool) {
-	e, err := readEntry(c.path(id))
+	e, err := c.readEntry(entryName(id))
 	if err == nil && e.ID != id {
 		err = errors.New("entry belongs to another key")
 	}
@@ -279,16 +357,22 @@ func (c *Cache) get(id string, key Key) (Token, bool) {
 	return e.Token, true
 }
 
-// readEntry reads the entry file at path; a file of another format version
-// is an error.
-func readEntry(path string) (entry, error) {
-	f, err := os.Open(path)
+// readEntry reads the entry file name: a regular file (a symlink or FIFO
+// planted there is refused without being followed or blocking), at most
+// MaxEntrySize bytes.
+func (c *Cache) readEntry(name string) (entry, error) {
+	b, err := c.dir.ReadFile(name, MaxEntrySize)
 	if err != nil {
 		return entry{}, err
 	}
-	defer f.Close()
+	return parseEntry(b)
+}
+
+// parseEntry decodes an entry file; a file of another format version is an
+// error. What the entry claims is checked by the caller (get).
+func parseEntry(b []byte) (entry, error) {
 	var e entry
-	if err := json.NewDecoder(io.LimitReader(f, 1<<20)).Decode(&e); err != nil {
+	if err := json.Unmarshal(b, &e); err != nil {
 		return entry{}, err
 	}
 	if e.Version != fileVersion {
@@ -304,18 +388,34 @@ func (c *Cache) put(id string, t Token) error {
 	if err != nil {
 		return err
 	}
-	return atomicfile.Write(c.dir, id+".json", ".tmp-"+id+"-", data, 0o600)
+	if len(data) > MaxEntrySize {
+		return fmt.Errorf("entry of %d bytes exceeds %d", len(data), MaxEntrySize)
+	}
+	return atomicfile.WriteIn(c.dir, entryName(id), tempPrefix+id+"-", data, 0o600)
 }
+
+// tempPrefix starts the temporary files of put, so a sweep recognises those a
+// killed process left.
+const tempPrefix = ".tmp-"
 
 // lock takes the per-key lock file, waiting at most lockWait (or until ctx
 // ends). It always returns an unlock function; when the lock could not be had
-// the caller proceeds without it.
+// the caller proceeds without it. A symlink or FIFO planted at the lock's
+// name is removed (not followed) and replaced by a real lock file.
 func (c *Cache) lock(ctx context.Context, id string) (unlock func()) {
-	path := filepath.Join(c.dir, id+".lock")
+	name := lockName(id)
 	deadline := c.now().Add(c.lockWait)
 	sleep := 2 * time.Millisecond
+	replaced := false
 	for {
-		f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+		f, err := c.dir.OpenFile(name, os.O_CREATE|os.O_RDWR, 0o600)
+		if errors.Is(err, safefile.ErrNotRegular) && !replaced {
+			replaced = true
+			c.log.Debug("token cache lock is not a regular file; replacing it", "err", err)
+			if c.dir.Remove(name) == nil {
+				continue
+			}
+		}
 		if err != nil {
 			c.log.Debug("token cache lock unavailable; fetching without it", "err", err)
 			return func() {}
@@ -324,7 +424,7 @@ func (c *Cache) lock(ctx context.Context, id string) (unlock func()) {
 		if err == nil {
 			// A sweep may have removed the file between our open and our
 			// lock: then the lock guards nothing, and we take a new one.
-			if current(f, path) {
+			if c.current(f, name) {
 				return func() { _ = unlockFile(f); f.Close() }
 			}
 			_ = unlockFile(f)
@@ -346,12 +446,18 @@ func (c *Cache) lock(ctx context.Context, id string) (unlock func()) {
 	}
 }
 
-// current reports whether f is still the file at path.
-func current(f *os.File, path string) bool {
+// current reports whether f is still the file called name in the cache
+// directory.
+func (c *Cache) current(f *os.File, name string) bool {
 	a, err := f.Stat()
 	if err != nil {
 		return false
 	}
-	b, err := os.Stat(path)
+	g, err := c.dir.Open(name)
+	if err != nil {
+		return false
+	}
+	defer g.Close()
+	b, err := g.Stat()
 	return err == nil && os.SameFile(a, b)
 }

@@ -140,7 +140,7 @@ func TestCorruptForeignAndTruncatedFilesAreReplaced(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := newCache(t)
-			if err := os.WriteFile(c.path(key.id()), tt.content(c), 0o600); err != nil {
+			if err := os.WriteFile(filepath.Join(c.dir.Path(), entryName(key.id())), tt.content(c), 0o600); err != nil {
 				t.Fatal(err)
 			}
 			var calls atomic.Int32
@@ -182,7 +182,7 @@ func TestFilePermissions(t *testing.T) {
 	if err != nil || fi.Mode().Perm() != 0o700 {
 		t.Fatalf("cache dir mode = %v (err %v), want 0700", fi.Mode().Perm(), err)
 	}
-	fi, err = os.Stat(c.path(key.id()))
+	fi, err = os.Stat(filepath.Join(c.dir.Path(), entryName(key.id())))
 	if err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("cache file mode = %v (err %v), want 0600", fi.Mode().Perm(), err)
 	}
@@ -275,7 +275,7 @@ func TestLockWaitIsBounded(t *testing.T) {
 	c := newCache(t)
 	c.now = time.Now
 	key := Key{Role: "r", Identity: "id", Scope: "reg"}
-	holder := Open(c.dir, nil)
+	holder := Open(c.dir.Path(), nil)
 	unlock := holder.lock(context.Background(), key.id())
 	defer unlock()
 	c.lockWait = 100 * time.Millisecond
@@ -293,7 +293,7 @@ func TestPruneRemovesOnlyLongExpiredEntries(t *testing.T) {
 		if err := c.put(k.id(), Token{Username: "u", Password: "p", ExpiresAt: exp}); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(c.dir, k.id()+".lock"), nil, 0o600); err != nil {
+		if err := os.WriteFile(filepath.Join(c.dir.Path(), k.id()+".lock"), nil, 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -310,7 +310,7 @@ func TestPruneRemovesOnlyLongExpiredEntries(t *testing.T) {
 		t.Fatal(err)
 	}
 	exists := func(k Key, ext string) bool {
-		_, err := os.Stat(filepath.Join(c.dir, k.id()+ext))
+		_, err := os.Stat(filepath.Join(c.dir.Path(), k.id()+ext))
 		return err == nil
 	}
 	if exists(stale, ".json") || exists(stale, ".lock") {
@@ -336,10 +336,10 @@ func TestPruneKeepsHeldLocks(t *testing.T) {
 	c := newCache(t)
 	c.now = time.Now
 	failed := Key{Role: "r", Identity: "failed-fetch", Scope: "reg"}
-	holder := Open(c.dir, nil)
+	holder := Open(c.dir.Path(), nil)
 	unlock := holder.lock(context.Background(), failed.id())
 	defer unlock()
-	lockPath := filepath.Join(c.dir, failed.id()+".lock")
+	lockPath := filepath.Join(c.dir.Path(), failed.id()+".lock")
 	old := time.Now().Add(-2 * pruneGrace)
 	if err := os.Chtimes(lockPath, old, old); err != nil {
 		t.Fatal(err)
@@ -348,7 +348,7 @@ func TestPruneKeepsHeldLocks(t *testing.T) {
 	if _, err := os.Stat(lockPath); err != nil {
 		t.Fatalf("held lock removed by the sweep: %v", err)
 	}
-	waiter := Open(c.dir, nil)
+	waiter := Open(c.dir.Path(), nil)
 	waiter.lockWait = 100 * time.Millisecond
 	start := time.Now()
 	release := waiter.lock(context.Background(), failed.id())
@@ -364,7 +364,7 @@ func TestLockNoticesRemovedFile(t *testing.T) {
 	c := newCache(t)
 	c.now = time.Now
 	key := Key{Role: "r", Identity: "id", Scope: "reg"}
-	path := filepath.Join(c.dir, key.id()+".lock")
+	path := filepath.Join(c.dir.Path(), key.id()+".lock")
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
 		t.Fatal(err)
@@ -373,7 +373,7 @@ func TestLockNoticesRemovedFile(t *testing.T) {
 	if err := os.Remove(path); err != nil {
 		t.Fatal(err)
 	}
-	if current(f, path) {
+	if c.current(f, lockName(key.id())) {
 		t.Fatal("current() true for a removed file")
 	}
 	unlock := c.lock(context.Background(), key.id())
@@ -414,7 +414,7 @@ func TestEditedEntriesAreNotServed(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := newCache(t)
-			if err := os.WriteFile(c.path(tt.key.id()), tt.content, 0o600); err != nil {
+			if err := os.WriteFile(filepath.Join(c.dir.Path(), entryName(tt.key.id())), tt.content, 0o600); err != nil {
 				t.Fatal(err)
 			}
 			var calls atomic.Int32
