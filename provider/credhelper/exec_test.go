@@ -126,7 +126,7 @@ func TestHelperAnswers(t *testing.T) {
 	if !strings.Contains(res.Stderr, "AWS_REGION=eu-west-1 KCRED_TEST_SECRET=;") {
 		t.Errorf("helper environment: %s", res.Stderr)
 	}
-	if strings.Contains(res.Stderr, "s3cret-for") || !strings.Contains(res.Stderr, "returning <redacted>") {
+	if strings.Contains(res.Stderr, "s3cret-for") || !strings.Contains(res.Stderr, "returning [redacted]") {
 		t.Errorf("stderr log leaks or lacks the redacted secret: %s", res.Stderr)
 	}
 	// A mirror: the helper is asked for the target, the answer also keyed
@@ -187,7 +187,7 @@ exit 1`)
 	}
 
 	res = h.run("r.example.com/app", "--helper", "fails")
-	h.fail(res, "exit status 1, stderr: login failed for bob: password=<redacted>, retry with token <redacted>", "hunter2", jwt, "\x1b", "\r")
+	h.fail(res, "exit status 1, stderr: login failed for bob: password=[redacted], retry with token [redacted]", "hunter2", jwt, "\x1b", "\r")
 	if !strings.Contains(res.Stderr, `\x1b[2J`) || !strings.Contains(res.Stderr, "forged line second line") {
 		t.Errorf("control characters not escaped or lines not folded: %q", res.Stderr)
 	}

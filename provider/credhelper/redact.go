@@ -9,6 +9,9 @@ import (
 	"github.com/kcred/kcred/plugin"
 )
 
+// redacted replaces a secret, as plugin.Redact writes it.
+const redacted = "[redacted]"
+
 // maxSummary bounds the stderr summary, in runes: enough for a helper's
 // error message, short enough for one kubelet log line.
 const maxSummary = 300
@@ -29,22 +32,19 @@ var (
 )
 
 // summarise returns the helper's stderr fit for a log line or an error:
-// every known secret (what the helper answered) and anything token-looking
-// redacted, on one line, control characters escaped, at most maxSummary
-// runes.
+// every known secret (what the helper answered, with plugin.Redact) and
+// anything token-looking redacted, on one line, control characters
+// escaped, at most maxSummary runes.
 func summarise(stderr string, known ...string) string {
-	for _, k := range known {
-		if k != "" {
-			stderr = strings.ReplaceAll(stderr, k, "<redacted>")
-		}
-	}
 	total := len(stderr)
+	// Known secrets before the cut, so none is left half-visible.
+	stderr = plugin.Redact(stderr, known...)
 	if len(stderr) > scanLimit {
 		stderr = stderr[:scanLimit]
 	}
 	s := plugin.OneLine(escapeControls(stderr))
-	s = secretField.ReplaceAllString(s, "$1<redacted>")
-	s = authScheme.ReplaceAllString(s, "$1<redacted>")
+	s = secretField.ReplaceAllString(s, "$1"+redacted)
+	s = authScheme.ReplaceAllString(s, "$1"+redacted)
 	s = tokenLike.ReplaceAllStringFunc(s, redactToken)
 	if utf8.RuneCountInString(s) > maxSummary {
 		s = string([]rune(s)[:maxSummary]) + fmt.Sprintf("... (%d bytes in all)", total)
@@ -63,10 +63,10 @@ func details(stderr string) string {
 }
 
 func redactToken(s string) string {
-	if s == "<redacted>" || !strings.ContainsAny(s, "0123456789") || strings.IndexFunc(s, isLetter) < 0 {
+	if !strings.ContainsAny(s, "0123456789") || strings.IndexFunc(s, isLetter) < 0 {
 		return s
 	}
-	return "<redacted>"
+	return redacted
 }
 
 func isLetter(r rune) bool { return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' }

@@ -15,13 +15,13 @@ func TestSummarise(t *testing.T) {
 	}{
 		{in: "", want: ""},
 		{in: "error: vault sealed\n", want: "error: vault sealed"},
-		{in: "user robot got pa55word", known: []string{"robot", "pa55word"}, want: "user <redacted> got <redacted>"},
-		{in: "password=hunter2, token: 'a b' Secret = x", want: "password=<redacted>, token: <redacted> Secret = <redacted>"},
-		{in: "Authorization: Bearer abc.def", want: "Authorization: Bearer <redacted>"},
-		{in: "sent Basic dXNlcjpwYXNz", want: "sent Basic <redacted>"},
-		{in: "got " + jwt + " from vault", want: "got <redacted> from vault"},
-		{in: "hex 0123456789abcdef0123456789abcdef", want: "hex <redacted>"},
-		{in: "AKIAIOSFODNN7EXAMPLE/wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY==", want: "<redacted>"},
+		{in: "user robot got pa55word", known: []string{"robot", "pa55word"}, want: "user [redacted] got [redacted]"},
+		{in: "password=hunter2, token: 'a b' Secret = x", want: "password=[redacted], token: [redacted] Secret = [redacted]"},
+		{in: "Authorization: Bearer abc.def", want: "Authorization: Bearer [redacted]"},
+		{in: "sent Basic dXNlcjpwYXNz", want: "sent Basic [redacted]"},
+		{in: "got " + jwt + " from vault", want: "got [redacted] from vault"},
+		{in: "hex 0123456789abcdef0123456789abcdef", want: "hex [redacted]"},
+		{in: "AKIAIOSFODNN7EXAMPLE/wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY==", want: "[redacted]"},
 		// Words, paths and host names stay readable.
 		{in: "/usr/local/bin/docker-credential-secretservice: registry.example.com:5000 unreachable; AWS_REGION=eu-west-1", want: "/usr/local/bin/docker-credential-secretservice: registry.example.com:5000 unreachable; AWS_REGION=eu-west-1"},
 		{in: "a\x1b[31mred\x00\x7f\xc2\x9b\xff\r\n\tb", want: `a\x1b[31mred\x00\x7f\x9b\xff b`},
@@ -53,7 +53,7 @@ func FuzzSummarise(f *testing.F) {
 				t.Fatalf("control character %U in %q", r, s)
 			}
 		}
-		if len(secret) >= 4 && !strings.Contains("<redacted>", secret) && strings.Contains(stderr, secret) && strings.Contains(s, secret) {
+		if len(secret) >= 4 && !strings.Contains("[redacted]", secret) && strings.Contains(stderr, secret) && strings.Contains(s, secret) {
 			t.Fatalf("secret %q survives in %q", secret, s)
 		}
 	})
