@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"runtime/debug"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/kcred/kcred/internal/httpbound"
 	"github.com/kcred/kcred/tokencache"
 )
 
@@ -30,8 +32,9 @@ const Deadline = 50 * time.Second
 // code: 0 with the response on stdout, or 1 with one line on stderr and
 // nothing on stdout.
 func Main(role Role, version string, args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
+	var secrets []string // what this exec knows that must never be printed
 	fail := func(err error) int {
-		fmt.Fprintf(stderr, "%s: %s\n", role.Name, OneLine(err.Error()))
+		fmt.Fprintln(stderr, errorLine(role.Name, err, secrets...))
 		return 1
 	}
 	defer func() {
@@ -75,14 +78,17 @@ func Main(role Role, version string, args []string, stdin io.Reader, stdout, std
 	if err != nil {
 		return fail(err)
 	}
-	log.Info("credentials requested", "image", req.Image, "apiVersion", req.APIVersion, "serviceAccountMode", req.ServiceAccountToken != "")
+	secrets = append(secrets, req.ServiceAccountToken)
+	log.Info("credentials requested", "image", Bound(req.Image), "apiVersion", req.APIVersion, "serviceAccountMode", req.ServiceAccountToken != "")
 
 	ctx, cancel := context.WithTimeout(context.Background(), Deadline)
 	defer cancel()
+	httpbound.InstallDefault()
+	defer muteChildStderr()()
 	ans, err := provider.Credentials(ctx, req)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
-			err = fmt.Errorf("%w (gave up after %s, before the kubelet's 1-minute kill; check that the cloud endpoints are reachable from the node)", err, Deadline)
+			err = Fail("", err, fmt.Sprintf("stopped after %s, before the kubelet's 1-minute kill; check that the cloud endpoints are reachable from the node", Deadline))
 		}
 		return fail(err)
 	}
@@ -90,11 +96,28 @@ func Main(role Role, version string, args []string, stdin io.Reader, stdout, std
 	if err != nil {
 		return fail(err)
 	}
-	log.Info("credentials returned", "image", req.Image, "registries", sortedKeys(ans.Auth), "expiresAt", ans.ExpiresAt)
+	log.Info("credentials returned", "image", Bound(req.Image), "registries", sortedKeys(ans.Auth), "expiresAt", ans.ExpiresAt)
 	if _, err := stdout.Write(out); err != nil {
 		return fail(fmt.Errorf("write response to stdout: %w", err))
 	}
 	return 0
+}
+
+// muteChildStderr points os.Stderr at the null device until the returned
+// function runs. Child processes an SDK starts (an AWS credential_process)
+// inherit os.Stderr; what they print may hold secrets and would reach the
+// kubelet's log raw. kcred's own output goes to the stderr Main was given.
+func muteChildStderr() (restore func()) {
+	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		return func() {}
+	}
+	saved := os.Stderr
+	os.Stderr = null
+	return func() {
+		os.Stderr = saved
+		null.Close()
+	}
 }
 
 // openCache opens the token cache, or runs without one: an unusable cache
