@@ -79,7 +79,7 @@ func Main(role Role, version string, args []string, stdin io.Reader, stdout, std
 		return fail(err)
 	}
 	secrets = append(secrets, req.ServiceAccountToken)
-	log.Info("credentials requested", "image", req.Image, "apiVersion", req.APIVersion, "serviceAccountMode", req.ServiceAccountToken != "")
+	log.Info("credentials requested", "image", Bound(req.Image), "apiVersion", req.APIVersion, "serviceAccountMode", req.ServiceAccountToken != "")
 
 	ctx, cancel := context.WithTimeout(context.Background(), Deadline)
 	defer cancel()
@@ -96,7 +96,7 @@ func Main(role Role, version string, args []string, stdin io.Reader, stdout, std
 	if err != nil {
 		return fail(err)
 	}
-	log.Info("credentials returned", "image", req.Image, "registries", sortedKeys(ans.Auth), "expiresAt", ans.ExpiresAt)
+	log.Info("credentials returned", "image", Bound(req.Image), "registries", sortedKeys(ans.Auth), "expiresAt", ans.ExpiresAt)
 	if _, err := stdout.Write(out); err != nil {
 		return fail(fmt.Errorf("write response to stdout: %w", err))
 	}

@@ -22,18 +22,28 @@ const cutMarker = "...[cut]"
 // control characters and invalid UTF-8 escaped, cut to MaxQuoted bytes of
 // input with a marker.
 func Quote(s string) string {
-	cut := false
-	if len(s) > MaxQuoted {
-		s, cut = s[:MaxQuoted], true
-		for !utf8.ValidString(s) && len(s) > MaxQuoted-utf8.UTFMax {
-			s = s[:len(s)-1]
-		}
+	if len(s) <= MaxQuoted {
+		return strconv.Quote(s)
 	}
-	q := strconv.Quote(s)
-	if cut {
-		q += cutMarker
+	return strconv.Quote(cut(s, MaxQuoted)) + cutMarker
+}
+
+// Bound cuts untrusted text s to MaxQuoted bytes (with a marker), for log
+// attributes: the logger escapes control characters itself.
+func Bound(s string) string {
+	if len(s) <= MaxQuoted {
+		return s
 	}
-	return q
+	return cut(s, MaxQuoted) + cutMarker
+}
+
+// cut returns at most n bytes of s, not splitting a UTF-8 sequence.
+func cut(s string, n int) string {
+	s = s[:n]
+	for i := 0; i < utf8.UTFMax && !utf8.ValidString(s); i++ {
+		s = s[:len(s)-1]
+	}
+	return s
 }
 
 // jwtPattern finds JSON Web Tokens (and JWS/JWE-like dotted base64url
@@ -68,11 +78,7 @@ func errorLine(role string, err error, secrets ...string) string {
 		return r
 	}, strings.ToValidUTF8(line, "?"))
 	if len(line) > MaxErrorLine {
-		line = line[:MaxErrorLine]
-		for !utf8.ValidString(line) {
-			line = line[:len(line)-1]
-		}
-		line += cutMarker
+		line = cut(line, MaxErrorLine) + cutMarker
 	}
 	return role + ": " + line
 }

@@ -311,10 +311,28 @@ func checkStale(t *testing.T, w *World) {
 	}
 }
 
-// oneLine checks the failure contract: exit 1, nothing on stdout, exactly
+// Bounded runs the built binary as role with args and env (added to
+// exectest.CleanEnv) against an endpoint that misbehaves, and checks that the
+// exec still fails as it must: one line, within the fetch bound, and under
+// 64 MiB of memory whatever the endpoint sends.
+func Bounded(t *testing.T, role string, args, env []string, req Request) {
+	t.Helper()
+	b, _ := json.Marshal(req)
+	env = append(append(exectest.CleanEnv(t), env...), "KCRED_CACHE_DIR="+filepath.Join(t.TempDir(), "cache"))
+	res := exectest.Run(t, exectest.Link(t, role), args, env, string(b))
+	OneLine(t, role, Result{Code: res.Code, Stdout: res.Stdout, Stderr: res.Stderr})
+	if res.MaxRSS > 64<<20 {
+		t.Errorf("peak RSS %d MiB, want under 64", res.MaxRSS>>20)
+	}
+	if res.Wall > plugin.FetchTimeout {
+		t.Errorf("took %s, want under the fetch bound %s", res.Wall, plugin.FetchTimeout)
+	}
+}
+
+// OneLine checks the failure contract: exit 1, nothing on stdout, exactly
 // one stderr line at --v=0, "ROLE: what: why (check)" with the role named
 // once and one hint.
-func oneLine(t testing.TB, role string, r Result) string {
+func OneLine(t testing.TB, role string, r Result) string {
 	t.Helper()
 	if r.Code != 1 || r.Stdout != "" {
 		t.Fatalf("exit %d, stdout %q; want exit 1 and nothing\nstderr: %s", r.Code, r.Stdout, r.Stderr)
@@ -334,7 +352,7 @@ func oneLine(t testing.TB, role string, r Result) string {
 
 func checkFailure(t *testing.T, w *World) {
 	w.Break()
-	oneLine(t, w.Role.Name, w.Main(t, t.TempDir(), w.request()))
+	OneLine(t, w.Role.Name, w.Main(t, t.TempDir(), w.request()))
 }
 
 func checkNoSecrets(t *testing.T, w *World) {
@@ -383,7 +401,7 @@ func checkServiceAccount(t *testing.T, w *World) {
 	}
 	// A pod identity that cannot be had is an error, never the node's.
 	sa.BreakExchange()
-	oneLine(t, w.Role.Name, w.Main(t, t.TempDir(), req(sa.token())))
+	OneLine(t, w.Role.Name, w.Main(t, t.TempDir(), req(sa.token())))
 }
 
 // binary links the built kcred under the role's name.
@@ -422,7 +440,7 @@ func checkConcurrent(t *testing.T, w *World) {
 
 func checkExecFailure(t *testing.T, w *World) {
 	w.Break()
-	oneLine(t, w.Role.Name, w.Exec(t, w.binary(t), filepath.Join(t.TempDir(), "cache"), w.request()))
+	OneLine(t, w.Role.Name, w.Exec(t, w.binary(t), filepath.Join(t.TempDir(), "cache"), w.request()))
 }
 
 func checkFlood(t *testing.T, w *World) {
@@ -431,7 +449,7 @@ func checkFlood(t *testing.T, w *World) {
 	}
 	w.Flood()
 	res := w.Exec(t, w.binary(t), filepath.Join(t.TempDir(), "cache"), w.request())
-	oneLine(t, w.Role.Name, res)
+	OneLine(t, w.Role.Name, res)
 	if res.MaxRSS > 64<<20 {
 		t.Errorf("endless body: peak RSS %d MiB, want under 64", res.MaxRSS>>20)
 	}

@@ -196,7 +196,7 @@ func newClients(last *lastCall) clients {
 	// The metadata server is link-local: never through a proxy (the
 	// library's own client does the same), and never slow.
 	md := &http.Transport{
-		DialContext:           httpbound.Dial((&net.Dialer{Timeout: metadataAttempt}).DialContext),
+		DialContext:           (&net.Dialer{Timeout: metadataAttempt}).DialContext,
 		ResponseHeaderTimeout: metadataAttempt,
 		MaxIdleConns:          2,
 		IdleConnTimeout:       10 * time.Second,
