@@ -81,10 +81,6 @@ func findRole(name string) (plugin.Role, bool) {
 		}
 		for _, a := range r.Aliases {
 			if a == name {
-				// The role answers as the name the kubelet config gives it:
-				// its error lines and --version say that name (and its cache
-				// entries are its own, never another name's).
-				r.Name, r.Aliases = a, nil
 				return r, true
 			}
 		}
