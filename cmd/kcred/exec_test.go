@@ -56,6 +56,8 @@ func fixtures(t *testing.T) map[string]roleFixture {
 		// A host that is not an ACR login server: an empty answer, no cloud call.
 		"acr-credential-provider": {args: []string{azureJSON}, image: "evilazurecr.io/app"},
 		"ecr-credential-provider": {args: []string{"get-credentials"}, env: awsEnv, image: "123456789012.dkr.ecr.eu-west-3.amazonaws.com/app", wantKey: "123456789012.dkr.ecr.eu-west-3.amazonaws.com"},
+		// A host that is not OCIR: an empty answer, no metadata or OCI call.
+		"oke-credential-provider": {image: "docker.io/library/nginx"},
 	}
 }
 
