@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -288,19 +287,35 @@ func explainLibrary(err error, last *lastCall, id identity) error {
 // request line (`Post "URL": `) and an "oauth2/google: " prefix.
 type libraryError struct{ err error }
 
-var requestLine = regexp.MustCompile(`(Get|Post) "[^"]*": `)
-
-// statusLine is the library's wording of a refusal; the body after it is
-// the endpoint's (untrusted) text.
-var statusLine = regexp.MustCompile(`^status code (\d+): `)
-
 func (e libraryError) Error() string {
-	msg := requestLine.ReplaceAllString(e.err.Error(), "")
+	msg := dropRequestLines(e.err.Error())
 	if i := strings.LastIndex(msg, "oauth2/google: "); i >= 0 {
 		msg = msg[i+len("oauth2/google: "):]
 	}
-	if m := statusLine.FindString(msg); m != "" {
-		return m + plugin.Quote(msg[len(m):])
+	// "status code N: BODY": the body is the endpoint's (untrusted) text.
+	if rest, ok := strings.CutPrefix(msg, "status code "); ok {
+		if code, body, ok := strings.Cut(rest, ": "); ok {
+			return "status code " + code + ": " + plugin.Quote(body)
+		}
+	}
+	return msg
+}
+
+// dropRequestLines removes net/http's `Get "URL": ` and `Post "URL": `
+// (no regexp: its tables would be built on every exec).
+func dropRequestLines(msg string) string {
+	for _, verb := range []string{`Get "`, `Post "`} {
+		for {
+			i := strings.Index(msg, verb)
+			if i < 0 {
+				break
+			}
+			j := strings.Index(msg[i+len(verb):], `": `)
+			if j < 0 {
+				break
+			}
+			msg = msg[:i] + msg[i+len(verb)+j+len(`": `):]
+		}
 	}
 	return msg
 }
