@@ -94,7 +94,7 @@ func New(env plugin.Env, o Options) (*Provider, error) {
 	if err := checkExecutable(path); err != nil {
 		return nil, plugin.Fail("credential helper", err, "install it owned by root and not writable by group or others")
 	}
-	return &Provider{path: path, env: helperEnv(environ(), o.PassEnv), o: o, plugEnv: env}, nil
+	return &Provider{path: path, env: helperEnv(os.Environ(), o.PassEnv), o: o, plugEnv: env}, nil
 }
 
 // checkExecutable refuses what is not a regular executable file, or is
