@@ -86,9 +86,9 @@ func Exec(ctx context.Context, binDir string, p Provider, req Request, environ [
 	if err != nil || !contains(apiVersions, p.APIVersion) {
 		return nil, ex, fmt.Errorf("invalid apiVersion: %q", p.APIVersion)
 	}
-	info, _ := runtime.SerializerInfoForMediaType(codecs.SupportedMediaTypes(), runtime.ContentTypeJSON)
+	info, _ := runtime.SerializerInfoForMediaType(codecs().SupportedMediaTypes(), runtime.ContentTypeJSON)
 	in := &credapi.CredentialProviderRequest{Image: req.Image, ServiceAccountToken: req.ServiceAccountToken, ServiceAccountAnnotations: req.ServiceAccountAnnotations}
-	ex.Stdin, err = runtime.Encode(codecs.EncoderForVersion(info.Serializer, gv), in)
+	ex.Stdin, err = runtime.Encode(codecs().EncoderForVersion(info.Serializer, gv), in)
 	if err != nil {
 		return nil, ex, fmt.Errorf("failed to encode auth request: error encoding request: %w", err)
 	}
@@ -137,9 +137,9 @@ func runBounded(ctx context.Context, cmd *exec.Cmd) (stdout, stderr []byte, err 
 	err = cmd.Start()
 	outW.Close()
 	errW.Close()
+	defer outR.Close()
+	defer errR.Close()
 	if err != nil {
-		outR.Close()
-		errR.Close()
 		return nil, nil, err
 	}
 
@@ -312,7 +312,7 @@ func DecodeResponse(data []byte, apiVersion string) (*Response, error) {
 	if got := gvk.GroupVersion().String(); got != apiVersion {
 		return nil, fmt.Errorf("apiVersion from credential plugin response did not match expected apiVersion:%s, actual apiVersion:%s", apiVersion, got)
 	}
-	obj, gvk2, err := codecs.UniversalDecoder().Decode(data, nil, nil)
+	obj, gvk2, err := codecs().UniversalDecoder().Decode(data, nil, nil)
 	r, ok := obj.(*credapi.CredentialProviderResponse)
 	if err != nil || gvk2.Kind != "CredentialProviderResponse" || gvk2.Group != credapi.GroupName || !ok {
 		return nil, errors.New("error decoding credential provider plugin response from stdout")
