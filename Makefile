@@ -8,7 +8,7 @@ ISOLATED := scripts/isolated
 # fetched first, outside it.
 OFFLINE := GOPROXY=off GOFLAGS=-mod=readonly
 
-.PHONY: all build deps lint test test-unit test-kubelet fuzz demo bench clean
+.PHONY: all build deps lint test test-unit test-kubelet fuzz demo bench clean node-deps test-node test-node-if-able demo-node
 
 all: build
 
@@ -28,9 +28,10 @@ lint:
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	cd test/kubelet && $(GO) vet ./...
+	cd test/node && $(GO) vet ./...
 
 test: deps lint fuzz
-	@scripts/count-results $(MAKE) --no-print-directory test-unit test-kubelet
+	@scripts/count-results $(MAKE) --no-print-directory test-unit test-kubelet test-node-if-able
 
 test-unit:
 	$(ISOLATED) env $(OFFLINE) $(GO) test -count=1 ./...
@@ -39,6 +40,28 @@ test-unit:
 # fidelity; a nested module so the product module never links it.
 test-kubelet:
 	cd test/kubelet && ../../$(ISOLATED) env $(OFFLINE) $(GO) test -count=1 -timeout 20m ./...
+
+# The live node (test/node): the real kubelet, containerd built from its Go
+# module and Debian's runc pull static pods through kcred, in their own
+# network and mount namespaces. Binaries are built (and runc installed)
+# outside the namespace, where modules can be fetched.
+NODE_BIN := $(CURDIR)/bin/node
+NODE_NS := unshare --net --mount sh -c 'ip link set lo up && exec "$$@"' node
+
+node-deps:
+	@command -v runc >/dev/null || { apt-get update && apt-get install -y runc; }
+	cd test/node && $(GO) mod download && $(GO) run ./cmd/kcred-node build $(NODE_BIN)
+
+test-node: node-deps
+	cd test/node && $(NODE_NS) env $(OFFLINE) KCRED_NODE_BIN=$(NODE_BIN) $(GO) test -count=1 -timeout 20m ./...
+
+test-node-if-able:
+	@if [ "$$(id -u)" = 0 ] && unshare --net --mount true 2>/dev/null; then \
+		$(MAKE) --no-print-directory test-node; \
+	else echo "test-node skipped: the live node needs root and unshare --net --mount (run make test-node as root)"; fi
+
+demo-node: node-deps
+	cd test/node && $(NODE_NS) env $(OFFLINE) $(GO) run ./cmd/kcred-node demo $(NODE_BIN)
 
 fuzz:
 	$(ISOLATED) env $(OFFLINE) FUZZTIME=$${FUZZTIME:-5s} scripts/fuzz-smoke
