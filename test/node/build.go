@@ -46,23 +46,27 @@ func Build(ctx context.Context, moduleDir, dir string) (*Binaries, error) {
 	}
 	b := binaries(dir)
 	static := []string{"CGO_ENABLED=0"}
+	// kcred is built in the main module (its own dependency versions, as
+	// `make build` does), the rest here.
+	root := filepath.Join(moduleDir, "..", "..")
 	steps := []struct {
+		dir  string
 		env  []string
 		args []string
 	}{
-		{nil, []string{"build", "-o", b.Kubelet, "k8s.io/kubernetes/cmd/kubelet"}},
-		{static, []string{"build", "-trimpath", "-o", b.Kcred, "github.com/kcred/kcred/cmd/kcred"}},
-		{static, []string{"build", "-trimpath", "-o", b.Sleep, "./sleep"}},
+		{moduleDir, nil, []string{"build", "-o", b.Kubelet, "k8s.io/kubernetes/cmd/kubelet"}},
+		{root, static, []string{"build", "-trimpath", "-o", b.Kcred, "./cmd/kcred"}},
+		{moduleDir, static, []string{"build", "-trimpath", "-o", b.Sleep, "./sleep"}},
 		// go install pkg@version builds containerd against its own go.mod,
 		// so its requirements never mix with the kubelet's.
-		{append(static, "GOBIN="+dir, "GOFLAGS="), []string{"install", "-tags", "no_btrfs,no_devmapper",
+		{moduleDir, append(static, "GOBIN="+dir, "GOFLAGS="), []string{"install", "-tags", "no_btrfs,no_devmapper",
 			"github.com/containerd/containerd/v2/cmd/containerd@" + ContainerdVersion,
 			"github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2@" + ContainerdVersion,
 			"github.com/containerd/containerd/v2/cmd/ctr@" + ContainerdVersion}},
 	}
 	for _, s := range steps {
 		cmd := exec.CommandContext(ctx, "go", s.args...)
-		cmd.Dir = moduleDir
+		cmd.Dir = s.dir
 		cmd.Env = append(os.Environ(), s.env...)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return nil, fmt.Errorf("go %s: %v\n%s", strings.Join(s.args, " "), err, out)

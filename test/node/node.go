@@ -79,12 +79,7 @@ type Node struct {
 // and /proc/sys entries and listens on fixed loopback ports.
 func InOwnNamespaces() error {
 	for _, ns := range []string{"mnt", "net"} {
-		self, err1 := os.Readlink("/proc/self/ns/" + ns)
-		init, err2 := os.Readlink("/proc/1/ns/" + ns)
-		if err := errors.Join(err1, err2); err != nil {
-			return fmt.Errorf("read namespaces: %w", err)
-		}
-		if self == init {
+		if !ownNamespace(ns) {
 			return fmt.Errorf("not in its own %s namespace: run inside `unshare --net --mount` (make test-node does)", ns)
 		}
 	}
@@ -94,23 +89,61 @@ func InOwnNamespaces() error {
 	return nil
 }
 
+// ownNamespace reports whether an ancestor of this process is in another ns
+// namespace than this process: the namespace was made for this process
+// tree. (PID 1's namespaces are not always readable, an ancestor's are.)
+func ownNamespace(ns string) bool {
+	self, err := os.Readlink("/proc/self/ns/" + ns)
+	if err != nil {
+		return false
+	}
+	for pid := os.Getppid(); pid > 1; pid = parent(pid) {
+		if other, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", pid, ns)); err == nil && other != self {
+			return true
+		}
+	}
+	return false
+}
+
+// parent returns pid's parent PID, or 0.
+func parent(pid int) int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command name, in parentheses, may hold spaces: fields follow the last ')'.
+	i := bytes.LastIndexByte(b, ')')
+	var state string
+	var ppid int
+	if i < 0 {
+		return 0
+	}
+	if _, err := fmt.Sscanf(string(b[i+1:]), " %s %d", &state, &ppid); err != nil {
+		return 0
+	}
+	return ppid
+}
+
 // Start sets the node up and starts containerd and the kubelet. On error
 // everything already done is undone.
-func Start(ctx context.Context, o Options) (n *Node, err error) {
+func Start(ctx context.Context, o Options) (_ *Node, err error) {
 	if err := InOwnNamespaces(); err != nil {
 		return nil, err
 	}
-	n = &Node{o: o, manifests: filepath.Join(o.Dir, "manifests")}
+	n := &Node{o: o, manifests: filepath.Join(o.Dir, "manifests")}
 	n.before, err = takeSnapshot()
 	if err != nil {
 		return nil, err
 	}
 	defer func() {
 		if err != nil {
-			n.Stop()
+			err = errors.Join(err, n.Stop())
+			if left := n.Leftovers(); len(left) > 0 {
+				err = fmt.Errorf("%w; left behind: %s", err, strings.Join(left, "; "))
+			}
 		}
 	}()
-	for _, d := range []string{"fs/run", "fs/log", "fs/lib", "tmp", "manifests", "staging", "sysctl", "containerd/certs.d", "providers"} {
+	for _, d := range []string{"fs/run", "fs/log", "fs/lib", "tmp", "manifests", "staging", "sysctl", "containerd/certs.d", "providers", "kubelet-bin"} {
 		if err := os.MkdirAll(filepath.Join(o.Dir, d), 0o755); err != nil {
 			return nil, err
 		}
@@ -139,8 +172,9 @@ func (n *Node) logf(format string, a ...any) {
 	}
 }
 
-// mountAll bind-mounts the node's own /run, /var/log, /var/lib and the
-// sysctl values the kubelet wants (so it never writes the machine's).
+// mountAll bind-mounts the node's own /run, /var/log, /var/lib and files
+// holding the sysctl values the kubelet sets when it sees others (its
+// setupKernelTunables), so it never writes the machine's.
 func (n *Node) mountAll() error {
 	binds := [][2]string{
 		{filepath.Join(n.o.Dir, "fs/run"), "/run"},
@@ -151,6 +185,10 @@ func (n *Node) mountAll() error {
 		{"/proc/sys/vm/overcommit_memory", "1"},
 		{"/proc/sys/kernel/panic", "10"},
 		{"/proc/sys/kernel/panic_on_oops", "1"},
+		// Already so on most machines; covered all the same.
+		{"/proc/sys/vm/panic_on_oom", "0"},
+		{"/proc/sys/kernel/keys/root_maxkeys", "1000000"},
+		{"/proc/sys/kernel/keys/root_maxbytes", "25000000"},
 	} {
 		f := filepath.Join(n.o.Dir, "sysctl", filepath.Base(s.path))
 		if err := os.WriteFile(f, []byte(s.value+"\n"), 0o644); err != nil {
@@ -235,7 +273,7 @@ func (n *Node) startContainerd(ctx context.Context) error {
 root = %[1]q
 state = %[2]q
 temp = %[3]q
-disabled_plugins = ["io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]
+disabled_plugins = ["io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing", "io.containerd.nri.v1.nri"]
 
 [grpc]
   address = %[4]q
@@ -440,7 +478,7 @@ evictionHard: {memory.available: "1Mi", nodefs.available: "1%%", imagefs.availab
 	}
 	n.kubelet = cmd
 	healthz := fmt.Sprintf("http://127.0.0.1:%d/healthz", healthzPort)
-	if !waitFor(ctx, 90*time.Second, func() bool { return get(healthz) == nil }) {
+	if !waitFor(ctx, 3*time.Minute, func() bool { return get(healthz) == nil }) {
 		return fmt.Errorf("the kubelet did not become healthy: %s", tail(n.KubeletLog))
 	}
 	n.logf("kubelet running (node %s, cgroup root %s)", NodeName, n.cgroupRoot)

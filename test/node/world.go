@@ -118,8 +118,10 @@ var Roles = []Role{
 			g, ok := w.Azure.ValidRefreshToken(secret)
 			return ok && g.Registry == ACRHost
 		},
-		Execs:  func(w *World) int { return w.Azure.Count(fakecloud.OpACRExchange) },
-		Refuse: func(w *World) { w.Azure.Inject(fakecloud.OpACRExchange, fakecloud.Fault{Status: http.StatusUnauthorized}) },
+		Execs: func(w *World) int { return w.Azure.Count(fakecloud.OpACRExchange) },
+		Refuse: func(w *World) {
+			w.Azure.Inject(fakecloud.OpACRExchange, fakecloud.Fault{Status: http.StatusUnauthorized})
+		},
 	},
 }
 
