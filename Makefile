@@ -1,5 +1,6 @@
 # kcred: `make demo` runs the whole flow against built-in emulators and a real
 # registry; `make test` runs every test. Both work on a fresh machine with Go.
+# Each long step prints one line saying what it does.
 
 export GOTOOLCHAIN := local
 GO ?= go
@@ -7,39 +8,62 @@ ISOLATED := scripts/isolated
 # Inside the loopback-only namespace nothing can be downloaded: modules are
 # fetched first, outside it.
 OFFLINE := GOPROXY=off GOFLAGS=-mod=readonly
+# The version every role prints (plugin.version); a tree without git history
+# (a source tarball) says devel.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+# Static (no cgo: the binary is copied onto nodes of any libc) and
+# reproducible: no paths, no build ID, no VCS stamp (the version says the
+# commit), so the bytes depend only on the source, the Go version and VERSION.
+BUILD := CGO_ENABLED=0 $(GO) build -trimpath -buildvcs=false -ldflags='-s -w -buildid= -X github.com/kcred/kcred/plugin.version=$(VERSION)'
+# Release files: dist/kcred-OS-ARCH[.exe] for each of PLATFORMS.
+DIST ?= dist
+PLATFORMS ?= linux/amd64 linux/arm64 windows/amd64
+# cyclonedx-gomod, from the nested module tools/ so the product module does
+# not require it.
+SBOM := $(GO) tool -modfile=tools/go.mod cyclonedx-gomod
 
-.PHONY: all build deps lint test test-unit test-kubelet fuzz demo bench clean node-deps test-node test-node-if-able demo-node
+.PHONY: all build deps judge lint test test-unit test-kubelet fuzz demo bench binaries release clean
+.PHONY: node-deps test-node test-node-if-able demo-node
 
 all: build
 
-# Static (no cgo): the binary is copied onto nodes of any libc.
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o bin/kcred ./cmd/kcred
+	@echo "building kcred ($(VERSION)) into bin/"
+	@$(BUILD) -o bin/kcred ./cmd/kcred
 
-# Modules are fetched here, outside the namespace. The real-kubelet judge is
-# also compiled here: its cold build takes minutes and would otherwise count
-# against the test timeout.
+# Modules are fetched here, outside the namespace.
 deps:
-	$(GO) mod download
-	cd test/kubelet && $(GO) mod download && $(GO) build ./...
+	@echo "fetching modules"
+	@$(GO) mod download
+
+# The real kubelet (k8s.io/kubernetes) as the judge of the simulator's
+# fidelity, compiled here, outside the namespace and before the timed run:
+# its cold build takes minutes and would count against the test timeout.
+judge:
+	@echo "compiling the kubelet judge (first time: several minutes)"
+	@cd test/kubelet && $(GO) mod download && out="$$(mktemp -d)" && \
+		$(GO) test -c -o "$$out/" ./... ; status=$$?; rm -rf "$$out"; exit $$status
 
 lint:
+	@echo "checking gofmt and go vet"
 	@out="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
-	$(GO) vet ./...
-	cd test/kubelet && $(GO) vet ./...
-	cd test/node && $(GO) vet ./...
+	@$(GO) vet ./...
+	@cd test/kubelet && $(GO) vet ./...
+	@cd test/node && $(GO) vet ./...
 
-test: deps lint fuzz
+test: deps judge lint fuzz
 	@scripts/count-results $(MAKE) --no-print-directory test-unit test-kubelet test-node-if-able
 
 test-unit:
-	$(ISOLATED) env $(OFFLINE) $(GO) test -count=1 ./...
+	@echo "running the unit and end-to-end tests in a loopback-only network namespace"
+	@$(ISOLATED) env $(OFFLINE) $(GO) test -count=1 ./...
 
-# The real kubelet (k8s.io/kubernetes) as the judge of the simulator's
-# fidelity; a nested module so the product module never links it.
+# A nested module so the product module never links k8s.io/kubernetes. Run
+# alone, `make judge test-kubelet`.
 test-kubelet:
-	cd test/kubelet && ../../$(ISOLATED) env $(OFFLINE) $(GO) test -count=1 -timeout 20m ./...
+	@echo "running the kubelet judge's tests in a loopback-only network namespace"
+	@cd test/kubelet && ../../$(ISOLATED) env $(OFFLINE) $(GO) test -count=1 -timeout 20m ./...
 
 # The live node (test/node): the real kubelet, containerd built from its Go
 # module and Debian's runc pull static pods through kcred, in their own
@@ -49,11 +73,13 @@ NODE_BIN := $(CURDIR)/bin/node
 NODE_NS := unshare --net --mount sh -c 'ip link set lo up && exec "$$@"' node
 
 node-deps:
-	@command -v runc >/dev/null || { apt-get update && apt-get install -y runc; }
-	cd test/node && $(GO) mod download && $(GO) run ./cmd/kcred-node build $(NODE_BIN)
+	@command -v runc >/dev/null || { echo "installing runc (Debian's package)"; apt-get update && apt-get install -y runc; }
+	@echo "building the kubelet, containerd and kcred into bin/node (first time: several minutes)"
+	@cd test/node && $(GO) mod download && $(GO) run ./cmd/kcred-node build $(NODE_BIN)
 
 test-node: node-deps
-	cd test/node && $(NODE_NS) env $(OFFLINE) KCRED_NODE_BIN=$(NODE_BIN) $(GO) test -count=1 -timeout 20m ./...
+	@echo "running the live node test in its own network and mount namespaces"
+	@cd test/node && $(NODE_NS) env $(OFFLINE) KCRED_NODE_BIN=$(NODE_BIN) $(GO) test -count=1 -timeout 20m ./...
 
 test-node-if-able:
 	@if [ "$$(id -u)" = 0 ] && unshare --net --mount true 2>/dev/null; then \
@@ -61,16 +87,49 @@ test-node-if-able:
 	else echo "test-node skipped: the live node needs root and unshare --net --mount (run make test-node as root)"; fi
 
 demo-node: node-deps
-	cd test/node && $(NODE_NS) env $(OFFLINE) $(GO) run ./cmd/kcred-node demo $(NODE_BIN)
+	@cd test/node && $(NODE_NS) env $(OFFLINE) $(GO) run ./cmd/kcred-node demo $(NODE_BIN)
 
 fuzz:
-	$(ISOLATED) env $(OFFLINE) FUZZTIME=$${FUZZTIME:-5s} scripts/fuzz-smoke
+	@echo "fuzzing every parser for $${FUZZTIME:-5s} each"
+	@$(ISOLATED) env $(OFFLINE) FUZZTIME=$${FUZZTIME:-5s} scripts/fuzz-smoke
 
-demo: deps
-	$(ISOLATED) env $(OFFLINE) $(GO) run ./cmd/kcred-demo
+# Only what the demo links is fetched and compiled: not the judge, not the
+# test-only modules.
+demo:
+	@echo "fetching modules and building kcred and the demo (first time: about a minute)"
+	@$(BUILD) -o bin/ ./cmd/kcred ./cmd/kcred-demo
+	@echo "running the demo in a loopback-only network namespace"
+	@$(ISOLATED) env $(OFFLINE) bin/kcred-demo --kcred bin/kcred
 
 bench: deps
-	$(ISOLATED) env $(OFFLINE) $(GO) test -run '^$$' -bench . -benchtime 20x -timeout 40m ./bench/
+	@echo "running the benchmarks in a loopback-only network namespace (about 5 minutes)"
+	@$(ISOLATED) env $(OFFLINE) $(GO) test -run '^$$' -bench . -benchtime 20x -timeout 40m ./bench/
+
+# The release binaries only; cmd/kcred's TestReleaseReproducible runs this
+# twice and compares the bytes.
+binaries:
+	@echo "building kcred $(VERSION) for $(PLATFORMS) into $(DIST)/"
+	@mkdir -p $(DIST)
+	@for p in $(PLATFORMS); do \
+		os=$${p%/*}; arch=$${p#*/}; ext=; [ "$$os" = windows ] && ext=.exe; \
+		GOOS=$$os GOARCH=$$arch $(BUILD) -o $(DIST)/kcred-$$os-$$arch$$ext ./cmd/kcred || exit 1; \
+	done
+
+# Offline once the modules are fetched (make deps; tools/ is fetched here).
+# The SBOM lists the modules linked into each binary, from its build info,
+# with the licences cyclonedx-gomod detects in the module cache (reported as
+# evidence, as the tool does: a detector's finding, not an assertion).
+# GOSUMDB=off: its look-ups of modules already in the cache, verified when
+# they were fetched, would otherwise need the network.
+release: binaries
+	@echo "writing an SBOM per binary (CycloneDX, licences detected by cyclonedx-gomod; first time: compiling it)"
+	@cd tools && $(GO) mod download
+	@log="$$(mktemp)"; for f in $(DIST)/kcred-*-*; do \
+		case "$$f" in *.json) continue;; esac; \
+		GOPROXY=off GOSUMDB=off $(SBOM) bin -json -licenses -noserial -notimestamp -version $(VERSION) -output "$$f.cdx.json" "$$f" 2>"$$log" || { cat "$$log"; rm -f "$$log"; exit 1; }; \
+	done; rm -f "$$log"
+	@cd $(DIST) && sha256sum kcred-* > SHA256SUMS
+	@echo "$(DIST)/: $$(cd $(DIST) && ls kcred-* SHA256SUMS | tr '\n' ' ')"
 
 clean:
-	rm -rf bin
+	rm -rf bin dist

@@ -18,6 +18,7 @@ type options struct {
 	verbosity   int
 	showVersion bool
 	cacheDir    string
+	mirrors     []Mirror
 }
 
 // verbosityFlag is klog's --v=N. It is also a boolean flag so that a bare -v

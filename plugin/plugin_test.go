@@ -93,18 +93,21 @@ func TestCacheDuration(t *testing.T) {
 	tests := []struct {
 		name   string
 		exp    time.Time
+		stale  bool
 		want   time.Duration
 		wantOK bool
 	}{
-		{"unknown expiry", time.Time{}, 0, false},
-		{"12h token", now.Add(12 * time.Hour), 12*time.Hour - Margin, true},
-		{"sub-second truncated down", now.Add(time.Hour + 500*time.Millisecond), time.Hour - Margin, true},
-		{"inside the margin", now.Add(Margin - time.Second), 0, true},
-		{"expired", now.Add(-time.Hour), 0, true},
+		{"unknown expiry", time.Time{}, false, 0, false},
+		{"12h token", now.Add(12 * time.Hour), false, 12*time.Hour - Margin, true},
+		{"sub-second truncated down", now.Add(time.Hour + 500*time.Millisecond), false, time.Hour - Margin, true},
+		{"inside the margin", now.Add(Margin - time.Second), false, 0, true},
+		{"expired", now.Add(-time.Hour), false, 0, true},
+		{"stale: what remains minus a minute", now.Add(4 * time.Minute), true, 3 * time.Minute, true},
+		{"stale inside a minute", now.Add(30 * time.Second), true, 0, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, ok := CacheDuration(tt.exp, now)
+			got, ok := CacheDuration(Answer{ExpiresAt: tt.exp, Stale: tt.stale}, now)
 			if got != tt.want || ok != tt.wantOK {
 				t.Errorf("CacheDuration = %v, %v; want %v, %v", got, ok, tt.want, tt.wantOK)
 			}

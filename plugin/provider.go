@@ -61,7 +61,15 @@ type Answer struct {
 	// to cache a credential past its expiry. Zero means unknown: cacheDuration
 	// is omitted and the kubelet applies its defaultCacheDuration.
 	ExpiresAt time.Time
+	// Stale marks a credential served because its refresh failed while it
+	// was already within Margin of ExpiresAt: the kubelet may cache it only
+	// for what remains minus StaleMargin, so that it asks again soon.
+	Stale bool
 }
+
+// StaleMargin is what a stale answer's cacheDuration keeps back from its
+// expiry.
+const StaleMargin = time.Minute
 
 // Provider obtains credentials for one request. Errors should read
 // "what failed: why (what to check)"; the runtime prefixes the role name and

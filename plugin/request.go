@@ -50,7 +50,7 @@ func DecodeRequest(data []byte) (Request, error) {
 		return Request{}, fmt.Errorf("decode request: not a JSON object: %s (the kubelet sends one JSON CredentialProviderRequest)", OneLine(err.Error()))
 	}
 	if tm.Kind != "CredentialProviderRequest" {
-		return Request{}, fmt.Errorf("decode request: kind is %q, want \"CredentialProviderRequest\"", tm.Kind)
+		return Request{}, fmt.Errorf("decode request: kind is %s, want \"CredentialProviderRequest\"", Quote(tm.Kind))
 	}
 	req := Request{APIVersion: tm.APIVersion}
 	var err error
@@ -68,7 +68,7 @@ func DecodeRequest(data []byte) (Request, error) {
 		err = json.Unmarshal(data, &in)
 		req.Image = in.Image
 	default:
-		return Request{}, fmt.Errorf("decode request: unsupported apiVersion %q (supported: %s, %s, %s)", tm.APIVersion, APIVersionV1, APIVersionV1beta1, APIVersionV1alpha1)
+		return Request{}, fmt.Errorf("decode request: unsupported apiVersion %s (supported: %s, %s, %s)", Quote(tm.APIVersion), APIVersionV1, APIVersionV1beta1, APIVersionV1alpha1)
 	}
 	if err != nil {
 		return Request{}, fmt.Errorf("decode request: %s", OneLine(err.Error()))
@@ -78,7 +78,7 @@ func DecodeRequest(data []byte) (Request, error) {
 	}
 	named, err := reference.ParseNormalizedNamed(req.Image)
 	if err != nil {
-		return Request{}, fmt.Errorf("decode request: image %q is invalid: %v", req.Image, err)
+		return Request{}, fmt.Errorf("decode request: image %s is invalid: %v", Quote(req.Image), err)
 	}
 	req.Registry = reference.Domain(named)
 	return req, nil

@@ -12,15 +12,19 @@ import (
 	credv1beta1 "k8s.io/kubelet/pkg/apis/credentialprovider/v1beta1"
 )
 
-// CacheDuration is how long the kubelet may cache a credential that expires
-// at expiresAt: up to Margin before expiry, never negative, whole seconds.
-// ok is false when expiresAt is zero (unknown): then no cacheDuration is sent
-// and the kubelet applies its defaultCacheDuration.
-func CacheDuration(expiresAt, now time.Time) (d time.Duration, ok bool) {
-	if expiresAt.IsZero() {
+// CacheDuration is how long the kubelet may cache answer a at now: up to
+// Margin before its expiry (StaleMargin for a stale answer), never negative,
+// whole seconds. ok is false when the expiry is unknown: then no
+// cacheDuration is sent and the kubelet applies its defaultCacheDuration.
+func CacheDuration(a Answer, now time.Time) (d time.Duration, ok bool) {
+	if a.ExpiresAt.IsZero() {
 		return 0, false
 	}
-	d = expiresAt.Sub(now) - Margin
+	margin := Margin
+	if a.Stale {
+		margin = StaleMargin
+	}
+	d = a.ExpiresAt.Sub(now) - margin
 	if d < 0 {
 		d = 0
 	}
@@ -54,7 +58,7 @@ func EncodeResponse(req Request, a Answer, now time.Time) ([]byte, error) {
 		return nil, err
 	}
 	var dur *metav1.Duration
-	if d, ok := CacheDuration(a.ExpiresAt, now); ok {
+	if d, ok := CacheDuration(a, now); ok {
 		dur = &metav1.Duration{Duration: d}
 	}
 	tm := metav1.TypeMeta{Kind: "CredentialProviderResponse", APIVersion: req.APIVersion}

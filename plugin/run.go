@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"runtime/debug"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/kcred/kcred/internal/httpbound"
 	"github.com/kcred/kcred/tokencache"
 )
 
@@ -30,8 +32,9 @@ const Deadline = 50 * time.Second
 // code: 0 with the response on stdout, or 1 with one line on stderr and
 // nothing on stdout.
 func Main(role Role, version string, args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
+	var secrets []string // what this exec knows that must never be printed
 	fail := func(err error) int {
-		fmt.Fprintf(stderr, "%s: %s\n", role.Name, OneLine(err.Error()))
+		fmt.Fprintln(stderr, errorLine(role.Name, err, secrets...))
 		return 1
 	}
 	defer func() {
@@ -45,6 +48,11 @@ func Main(role Role, version string, args []string, stdin io.Reader, stdout, std
 	fs.SetOutput(io.Discard)
 	opts.register(fs)
 	build := role.Setup(fs)
+	// Every role takes --registry-mirror; a role that defines its own (ACR,
+	// whose mirrors are validated against its cloud) keeps it.
+	if fs.Lookup(MirrorFlagName) == nil {
+		fs.Var(MirrorFlag{&opts.mirrors}, MirrorFlagName, MirrorUsage)
+	}
 	positional, err := ParseInterspersed(fs, joinVerbosity(args))
 	if errors.Is(err, flag.ErrHelp) {
 		usage(stdout, role, fs)
@@ -64,19 +72,23 @@ func Main(role Role, version string, args []string, stdin io.Reader, stdout, std
 	if err != nil {
 		return fail(err)
 	}
+	provider = Mirrored(provider, opts.mirrors)
 
 	req, err := ReadRequest(stdin)
 	if err != nil {
 		return fail(err)
 	}
-	log.Info("credentials requested", "image", req.Image, "apiVersion", req.APIVersion, "serviceAccountMode", req.ServiceAccountToken != "")
+	secrets = append(secrets, req.ServiceAccountToken)
+	log.Info("credentials requested", "image", Bound(req.Image), "apiVersion", req.APIVersion, "serviceAccountMode", req.ServiceAccountToken != "")
 
 	ctx, cancel := context.WithTimeout(context.Background(), Deadline)
 	defer cancel()
+	httpbound.InstallDefault()
+	defer muteChildStderr()()
 	ans, err := provider.Credentials(ctx, req)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
-			err = fmt.Errorf("%w (gave up after %s, before the kubelet's 1-minute kill; check that the cloud endpoints are reachable from the node)", err, Deadline)
+			err = Fail("", err, fmt.Sprintf("stopped after %s, before the kubelet's 1-minute kill; check that the cloud endpoints are reachable from the node", Deadline))
 		}
 		return fail(err)
 	}
@@ -84,11 +96,28 @@ func Main(role Role, version string, args []string, stdin io.Reader, stdout, std
 	if err != nil {
 		return fail(err)
 	}
-	log.Info("credentials returned", "image", req.Image, "registries", sortedKeys(ans.Auth), "expiresAt", ans.ExpiresAt)
+	log.Info("credentials returned", "image", Bound(req.Image), "registries", sortedKeys(ans.Auth), "expiresAt", ans.ExpiresAt)
 	if _, err := stdout.Write(out); err != nil {
 		return fail(fmt.Errorf("write response to stdout: %w", err))
 	}
 	return 0
+}
+
+// muteChildStderr points os.Stderr at the null device until the returned
+// function runs. Child processes an SDK starts (an AWS credential_process)
+// inherit os.Stderr; what they print may hold secrets and would reach the
+// kubelet's log raw. kcred's own output goes to the stderr Main was given.
+func muteChildStderr() (restore func()) {
+	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		return func() {}
+	}
+	saved := os.Stderr
+	os.Stderr = null
+	return func() {
+		os.Stderr = saved
+		null.Close()
+	}
 }
 
 // openCache opens the token cache, or runs without one: an unusable cache
@@ -141,8 +170,17 @@ func sortedKeys[V any](m map[string]V) []string {
 	return out
 }
 
-// Version returns the module version the binary was built from, or "devel".
+// version is stamped at link time by `make build` and scripts/release
+// (-ldflags -X github.com/kcred/kcred/plugin.version=$(git describe)): a
+// binary built from a checkout has no module version in its build info.
+var version string
+
+// Version returns the version stamped at link time, else the module version
+// the binary was built from (go install kcred@vX), else "devel".
 func Version() string {
+	if version != "" {
+		return version
+	}
 	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 		return bi.Main.Version
 	}

@@ -23,6 +23,13 @@ func newCache(t *testing.T) *Cache {
 	return c
 }
 
+// doCached is Do reduced to what most tests check: the token, whether it
+// came from the cache, and the error.
+func doCached(ctx context.Context, c *Cache, key Key, fetch Fetch) (Token, bool, error) {
+	res, err := c.Do(ctx, key, fetch)
+	return res.Token, res.Source == Cached, err
+}
+
 func fetcher(calls *atomic.Int32, tok Token) Fetch {
 	return func(context.Context) (Token, error) {
 		calls.Add(1)
@@ -48,10 +55,10 @@ func TestDoCachesUntilMargin(t *testing.T) {
 			c := newCache(t)
 			var calls atomic.Int32
 			tok := Token{Username: "u", Password: "p", ExpiresAt: t0.Add(tt.expiresIn)}
-			if _, hit, err := c.Do(context.Background(), key, fetcher(&calls, tok)); err != nil || hit {
+			if _, hit, err := doCached(context.Background(), c, key, fetcher(&calls, tok)); err != nil || hit {
 				t.Fatalf("first Do: hit=%v err=%v, want a miss", hit, err)
 			}
-			got, hit, err := c.Do(context.Background(), key, fetcher(&calls, tok))
+			got, hit, err := doCached(context.Background(), c, key, fetcher(&calls, tok))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -77,12 +84,12 @@ func TestNearExpiryTokenIsRefreshed(t *testing.T) {
 	key := Key{Role: "r", Identity: "id", Scope: "reg"}
 	var calls atomic.Int32
 	old := Token{Username: "u", Password: "old", ExpiresAt: t0.Add(time.Hour)}
-	if _, _, err := c.Do(context.Background(), key, fetcher(&calls, old)); err != nil {
+	if _, _, err := doCached(context.Background(), c, key, fetcher(&calls, old)); err != nil {
 		t.Fatal(err)
 	}
 	c.now = func() time.Time { return t0.Add(time.Hour - Margin + time.Second) }
 	fresh := Token{Username: "u", Password: "new", ExpiresAt: t0.Add(13 * time.Hour)}
-	got, hit, err := c.Do(context.Background(), key, fetcher(&calls, fresh))
+	got, hit, err := doCached(context.Background(), c, key, fetcher(&calls, fresh))
 	if err != nil || hit || got.Password != "new" {
 		t.Fatalf("Do near expiry = %+v hit=%v err=%v, want the refreshed token", got, hit, err)
 	}
@@ -103,7 +110,7 @@ func TestKeysAreIsolated(t *testing.T) {
 	for i, k := range keys {
 		var calls atomic.Int32
 		want := Token{Username: "u", Password: k.Role + "|" + k.Identity + "|" + k.Scope, ExpiresAt: exp}
-		got, hit, err := c.Do(context.Background(), k, fetcher(&calls, want))
+		got, hit, err := doCached(context.Background(), c, k, fetcher(&calls, want))
 		if err != nil || hit || got != want {
 			t.Fatalf("key %d %+v: got %+v hit=%v err=%v, want a miss returning its own token", i, k, got, hit, err)
 		}
@@ -133,16 +140,16 @@ func TestCorruptForeignAndTruncatedFilesAreReplaced(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := newCache(t)
-			if err := os.WriteFile(c.path(key.id()), tt.content(c), 0o600); err != nil {
+			if err := os.WriteFile(filepath.Join(c.dir.Path(), entryName(key.id())), tt.content(c), 0o600); err != nil {
 				t.Fatal(err)
 			}
 			var calls atomic.Int32
 			want := Token{Username: "u", Password: "fresh", ExpiresAt: t0.Add(time.Hour)}
-			got, hit, err := c.Do(context.Background(), key, fetcher(&calls, want))
+			got, hit, err := doCached(context.Background(), c, key, fetcher(&calls, want))
 			if err != nil || hit || got != want {
 				t.Fatalf("Do = %+v hit=%v err=%v, want a miss and the fetched token", got, hit, err)
 			}
-			if got, hit, _ := c.Do(context.Background(), key, fetcher(&calls, Token{})); !hit || got != want {
+			if got, hit, _ := doCached(context.Background(), c, key, fetcher(&calls, Token{})); !hit || got != want {
 				t.Fatalf("after replacement Do = %+v hit=%v, want a hit with the fetched token", got, hit)
 			}
 		})
@@ -153,11 +160,11 @@ func TestFetchErrorIsNotCached(t *testing.T) {
 	c := newCache(t)
 	key := Key{Role: "r", Identity: "id", Scope: "reg"}
 	boom := errors.New("cloud down")
-	if _, _, err := c.Do(context.Background(), key, func(context.Context) (Token, error) { return Token{}, boom }); !errors.Is(err, boom) {
+	if _, _, err := doCached(context.Background(), c, key, func(context.Context) (Token, error) { return Token{}, boom }); !errors.Is(err, boom) {
 		t.Fatalf("Do err = %v, want %v", err, boom)
 	}
 	var calls atomic.Int32
-	if _, hit, err := c.Do(context.Background(), key, fetcher(&calls, Token{Password: "p", ExpiresAt: t0.Add(time.Hour)})); err != nil || hit || calls.Load() != 1 {
+	if _, hit, err := doCached(context.Background(), c, key, fetcher(&calls, Token{Username: "u", Password: "p", ExpiresAt: t0.Add(time.Hour)})); err != nil || hit || calls.Load() != 1 {
 		t.Fatalf("Do after error: hit=%v err=%v fetches=%d, want a fresh fetch", hit, err, calls.Load())
 	}
 }
@@ -166,8 +173,8 @@ func TestFilePermissions(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "parent", "cache")
 	c := Open(dir, nil)
 	key := Key{Role: "r", Identity: "id", Scope: "reg"}
-	if _, _, err := c.Do(context.Background(), key, func(context.Context) (Token, error) {
-		return Token{Password: "p", ExpiresAt: time.Now().Add(time.Hour)}, nil
+	if _, _, err := doCached(context.Background(), c, key, func(context.Context) (Token, error) {
+		return Token{Username: "u", Password: "p", ExpiresAt: time.Now().Add(time.Hour)}, nil
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +182,7 @@ func TestFilePermissions(t *testing.T) {
 	if err != nil || fi.Mode().Perm() != 0o700 {
 		t.Fatalf("cache dir mode = %v (err %v), want 0700", fi.Mode().Perm(), err)
 	}
-	fi, err = os.Stat(c.path(key.id()))
+	fi, err = os.Stat(filepath.Join(c.dir.Path(), entryName(key.id())))
 	if err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("cache file mode = %v (err %v), want 0600", fi.Mode().Perm(), err)
 	}
@@ -217,7 +224,7 @@ func TestUnusableDirectoryMeansNoCache(t *testing.T) {
 			t.Errorf("Open(%q) = enabled cache, want nil", dir)
 		}
 		var calls atomic.Int32
-		if _, hit, err := c.Do(context.Background(), Key{}, fetcher(&calls, Token{Password: "p"})); err != nil || hit || calls.Load() != 1 {
+		if _, hit, err := doCached(context.Background(), c, Key{}, fetcher(&calls, Token{Password: "p"})); err != nil || hit || calls.Load() != 1 {
 			t.Errorf("disabled Do: hit=%v err=%v fetches=%d, want a plain fetch", hit, err, calls.Load())
 		}
 	}
@@ -253,7 +260,7 @@ func TestConcurrentColdCallsFetchOnce(t *testing.T) {
 			defer wg.Done()
 			// A Cache per goroutine: separate lock-file descriptors, as in
 			// separate processes.
-			if _, _, err := Open(dir, nil).Do(context.Background(), key, fetch); err != nil {
+			if _, _, err := doCached(context.Background(), Open(dir, nil), key, fetch); err != nil {
 				t.Error(err)
 			}
 		}()
@@ -268,12 +275,12 @@ func TestLockWaitIsBounded(t *testing.T) {
 	c := newCache(t)
 	c.now = time.Now
 	key := Key{Role: "r", Identity: "id", Scope: "reg"}
-	holder := Open(c.dir, nil)
+	holder := Open(c.dir.Path(), nil)
 	unlock := holder.lock(context.Background(), key.id())
 	defer unlock()
 	c.lockWait = 100 * time.Millisecond
 	var calls atomic.Int32
-	if _, hit, err := c.Do(context.Background(), key, fetcher(&calls, Token{Password: "p", ExpiresAt: time.Now().Add(time.Hour)})); err != nil || hit || calls.Load() != 1 {
+	if _, hit, err := doCached(context.Background(), c, key, fetcher(&calls, Token{Username: "u", Password: "p", ExpiresAt: time.Now().Add(time.Hour)})); err != nil || hit || calls.Load() != 1 {
 		t.Fatalf("Do with a stuck lock holder: hit=%v err=%v fetches=%d, want to proceed alone", hit, err, calls.Load())
 	}
 }
@@ -283,10 +290,10 @@ func TestPruneRemovesOnlyLongExpiredEntries(t *testing.T) {
 	ctx := context.Background()
 	store := func(k Key, exp time.Time) {
 		t.Helper()
-		if err := c.put(k.id(), Token{Password: "p", ExpiresAt: exp}); err != nil {
+		if err := c.put(k.id(), Token{Username: "u", Password: "p", ExpiresAt: exp}); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(c.dir, k.id()+".lock"), nil, 0o600); err != nil {
+		if err := os.WriteFile(filepath.Join(c.dir.Path(), k.id()+".lock"), nil, 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -299,11 +306,11 @@ func TestPruneRemovesOnlyLongExpiredEntries(t *testing.T) {
 
 	// A fetch triggers the sweep.
 	var calls atomic.Int32
-	if _, _, err := c.Do(ctx, Key{Role: "r", Identity: "new", Scope: "reg"}, fetcher(&calls, Token{Password: "p", ExpiresAt: t0.Add(time.Hour)})); err != nil {
+	if _, _, err := doCached(ctx, c, Key{Role: "r", Identity: "new", Scope: "reg"}, fetcher(&calls, Token{Username: "u", Password: "p", ExpiresAt: t0.Add(time.Hour)})); err != nil {
 		t.Fatal(err)
 	}
 	exists := func(k Key, ext string) bool {
-		_, err := os.Stat(filepath.Join(c.dir, k.id()+ext))
+		_, err := os.Stat(filepath.Join(c.dir.Path(), k.id()+ext))
 		return err == nil
 	}
 	if exists(stale, ".json") || exists(stale, ".lock") {
@@ -315,7 +322,7 @@ func TestPruneRemovesOnlyLongExpiredEntries(t *testing.T) {
 
 	// Within PruneInterval no other sweep runs.
 	store(stale, t0.Add(-2*pruneGrace))
-	if _, _, err := c.Do(ctx, Key{Role: "r", Identity: "newer", Scope: "reg"}, fetcher(&calls, Token{Password: "p", ExpiresAt: t0.Add(time.Hour)})); err != nil {
+	if _, _, err := doCached(ctx, c, Key{Role: "r", Identity: "newer", Scope: "reg"}, fetcher(&calls, Token{Username: "u", Password: "p", ExpiresAt: t0.Add(time.Hour)})); err != nil {
 		t.Fatal(err)
 	}
 	if !exists(stale, ".json") {
@@ -329,10 +336,10 @@ func TestPruneKeepsHeldLocks(t *testing.T) {
 	c := newCache(t)
 	c.now = time.Now
 	failed := Key{Role: "r", Identity: "failed-fetch", Scope: "reg"}
-	holder := Open(c.dir, nil)
+	holder := Open(c.dir.Path(), nil)
 	unlock := holder.lock(context.Background(), failed.id())
 	defer unlock()
-	lockPath := filepath.Join(c.dir, failed.id()+".lock")
+	lockPath := filepath.Join(c.dir.Path(), failed.id()+".lock")
 	old := time.Now().Add(-2 * pruneGrace)
 	if err := os.Chtimes(lockPath, old, old); err != nil {
 		t.Fatal(err)
@@ -341,7 +348,7 @@ func TestPruneKeepsHeldLocks(t *testing.T) {
 	if _, err := os.Stat(lockPath); err != nil {
 		t.Fatalf("held lock removed by the sweep: %v", err)
 	}
-	waiter := Open(c.dir, nil)
+	waiter := Open(c.dir.Path(), nil)
 	waiter.lockWait = 100 * time.Millisecond
 	start := time.Now()
 	release := waiter.lock(context.Background(), failed.id())
@@ -357,7 +364,7 @@ func TestLockNoticesRemovedFile(t *testing.T) {
 	c := newCache(t)
 	c.now = time.Now
 	key := Key{Role: "r", Identity: "id", Scope: "reg"}
-	path := filepath.Join(c.dir, key.id()+".lock")
+	path := filepath.Join(c.dir.Path(), key.id()+".lock")
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
 		t.Fatal(err)
@@ -366,7 +373,7 @@ func TestLockNoticesRemovedFile(t *testing.T) {
 	if err := os.Remove(path); err != nil {
 		t.Fatal(err)
 	}
-	if current(f, path) {
+	if c.current(f, lockName(key.id())) {
 		t.Fatal("current() true for a removed file")
 	}
 	unlock := c.lock(context.Background(), key.id())
@@ -378,5 +385,109 @@ func TestLockNoticesRemovedFile(t *testing.T) {
 	defer g.Close()
 	if err := tryLock(g); err == nil {
 		t.Fatal("the lock file at the path is not the one held")
+	}
+}
+
+// Entries are checked on read exactly as on write: an edited file is a miss,
+// never served (a year-9999 expiry once became a 2562047h cacheDuration).
+func TestEditedEntriesAreNotServed(t *testing.T) {
+	key := Key{Role: "r", Identity: "id", Scope: "reg", MaxLifetime: 12 * time.Hour}
+	entryJSON := func(id, user, pass, exp string) []byte {
+		return []byte(`{"version":1,"id":"` + id + `","token":{"username":"` + user + `","password":"` + pass + `","expiresAt":"` + exp + `"}}`)
+	}
+	soon := t0.Add(time.Hour).Format(time.RFC3339)
+	tests := []struct {
+		name    string
+		content []byte
+		key     Key
+		wantHit bool
+	}{
+		{"valid entry is served", entryJSON(key.id(), "u", "p", soon), key, true},
+		{"expiry beyond MaxLifetime", entryJSON(key.id(), "u", "p", t0.Add(13*time.Hour).Format(time.RFC3339)), key, false},
+		{"year 9999 with a cap", entryJSON(key.id(), "u", "p", "9999-12-31T23:59:59Z"), key, false},
+		{"year 9999 without a cap", entryJSON(key.id(), "u", "p", "9999-12-31T23:59:59Z"), Key{Role: "r", Identity: "id", Scope: "reg"}, false},
+		{"empty username", entryJSON(key.id(), "", "p", soon), key, false},
+		{"empty password", entryJSON(key.id(), "u", "", soon), key, false},
+		{"zero expiry", entryJSON(key.id(), "u", "p", "0001-01-01T00:00:00Z"), key, false},
+		{"another key's id", entryJSON(Key{Role: "r", Identity: "x", Scope: "reg"}.id(), "u", "p", soon), key, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newCache(t)
+			if err := os.WriteFile(filepath.Join(c.dir.Path(), entryName(tt.key.id())), tt.content, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			var calls atomic.Int32
+			want := Token{Username: "u", Password: "fresh", ExpiresAt: t0.Add(time.Hour)}
+			got, hit, err := doCached(context.Background(), c, tt.key, fetcher(&calls, want))
+			if err != nil || hit != tt.wantHit {
+				t.Fatalf("Do: hit=%v err=%v, want hit=%v", hit, err, tt.wantHit)
+			}
+			if !hit && got != want {
+				t.Fatalf("Do = %+v, want the fetched token", got)
+			}
+		})
+	}
+}
+
+// A fetched token the cache would refuse on read is returned but not stored.
+func TestInvalidFetchedTokenIsNotStored(t *testing.T) {
+	key := Key{Role: "r", Identity: "id", Scope: "reg", MaxLifetime: time.Hour}
+	for _, tok := range []Token{
+		{Username: "u", Password: "p", ExpiresAt: t0.Add(2 * time.Hour)},
+		{Password: "p", ExpiresAt: t0.Add(time.Hour)},
+		{Username: "u", Password: "p", ExpiresAt: time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)},
+	} {
+		c := newCache(t)
+		var calls atomic.Int32
+		for range 2 {
+			if got, hit, err := doCached(context.Background(), c, key, fetcher(&calls, tok)); err != nil || hit || got != tok {
+				t.Fatalf("Do(%+v) = %+v hit=%v err=%v, want the fetched token, uncached", tok, got, hit, err)
+			}
+		}
+		if calls.Load() != 2 {
+			t.Errorf("fetches = %d, want 2 (nothing stored)", calls.Load())
+		}
+	}
+}
+
+func TestStaleTokenServedOnlyUntilExpiry(t *testing.T) {
+	key := Key{Role: "r", Identity: "id", Scope: "reg"}
+	boom := errors.New("cloud down")
+	failing := func(context.Context) (Token, error) { return Token{}, boom }
+	tests := []struct {
+		name      string
+		later     time.Duration // how long after the store the refresh fails
+		wantStale bool
+	}{
+		{"within the margin: stale token served", time.Hour - Margin + time.Second, true},
+		{"one second before expiry: stale token served", time.Hour - time.Second, true},
+		{"at expiry: error", time.Hour, false},
+		{"past expiry: error", 2 * time.Hour, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newCache(t)
+			stored := Token{Username: "u", Password: "p", ExpiresAt: t0.Add(time.Hour)}
+			var calls atomic.Int32
+			if _, err := c.Do(context.Background(), key, fetcher(&calls, stored)); err != nil {
+				t.Fatal(err)
+			}
+			c.now = func() time.Time { return t0.Add(tt.later) }
+			res, err := c.Do(context.Background(), key, failing)
+			if !tt.wantStale {
+				if !errors.Is(err, boom) || res != (Result{}) {
+					t.Fatalf("Do = %+v, %v; want the fetch error and no token", res, err)
+				}
+				return
+			}
+			if err != nil || res.Source != Stale || res.Token != stored || !errors.Is(res.FetchErr, boom) {
+				t.Fatalf("Do = %+v, %v; want the stored token as Stale with the fetch error", res, err)
+			}
+		})
+	}
+	var disabled *Cache
+	if res, err := disabled.Do(context.Background(), key, failing); !errors.Is(err, boom) || res.Source != Fetched || res.Token != (Token{}) {
+		t.Fatalf("nil cache Do = %+v, %v; want the fetch error", res, err)
 	}
 }

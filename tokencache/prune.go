@@ -1,10 +1,12 @@
 package tokencache
 
 import (
+	"errors"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/kcred/kcred/internal/safefile"
 )
 
 // PruneInterval is how often, at most, a fetch sweeps the directory. In
@@ -16,53 +18,79 @@ const PruneInterval = time.Hour
 // which another process may be holding right now.
 const pruneGrace = time.Hour
 
+// pruneMarker is the file whose mtime records the last sweep.
+const pruneMarker = ".last-prune"
+
 // prune removes entries whose token expired more than pruneGrace ago (or
-// that cannot be read and are older than that) and lock files older than
-// pruneGrace without an entry. It runs after a fetch, at most once per
-// PruneInterval across all processes (a marker file's mtime records the last
-// sweep); errors only mean a later sweep tries again.
+// that cannot be read and are older than that), lock files older than
+// pruneGrace without an entry, and anything under kcred's names that is not
+// a regular file (a planted symlink or FIFO; removing a symlink never touches
+// its target). It runs after a fetch, at most once per PruneInterval across
+// all processes (the marker's mtime records the last sweep); errors only mean
+// a later sweep tries again.
 func (c *Cache) prune() {
-	marker := filepath.Join(c.dir, ".last-prune")
 	now := c.now()
-	if fi, err := os.Stat(marker); err == nil && now.Sub(fi.ModTime()) < PruneInterval {
+	if f, err := c.dir.Open(pruneMarker); err == nil {
+		fi, err := f.Stat()
+		f.Close()
+		if err == nil && now.Sub(fi.ModTime()) < PruneInterval {
+			return
+		}
+	} else if errors.Is(err, safefile.ErrNotRegular) {
+		_ = c.dir.Remove(pruneMarker)
+	}
+	f, err := c.dir.OpenFile(pruneMarker, os.O_CREATE|os.O_WRONLY, 0o600)
+	if err != nil {
 		return
 	}
-	if err := os.WriteFile(marker, nil, 0o600); err != nil {
+	f.Close()
+	if c.dir.Chtimes(pruneMarker, now) != nil {
 		return
 	}
-	_ = os.Chtimes(marker, now, now)
-	entries, err := os.ReadDir(c.dir)
+	names, err := c.dir.Names()
 	if err != nil {
 		return
 	}
 	removed := 0
-	for _, de := range entries {
-		name := de.Name()
-		path := filepath.Join(c.dir, name)
-		info, err := de.Info()
-		if err != nil || !info.Mode().IsRegular() {
+	for _, name := range names {
+		isEntry, isLock := strings.HasSuffix(name, ".json"), strings.HasSuffix(name, ".lock")
+		if !isEntry && !isLock && !strings.HasPrefix(name, tempPrefix) {
 			continue
 		}
-		old := now.Sub(info.ModTime()) > pruneGrace
+		f, err := c.dir.Open(name)
+		if errors.Is(err, safefile.ErrNotRegular) {
+			if fi, err := c.dir.Lstat(name); err == nil && !fi.IsDir() {
+				_ = c.dir.Remove(name)
+			}
+			continue
+		}
+		if err != nil {
+			continue
+		}
+		fi, err := f.Stat()
+		f.Close()
+		if err != nil {
+			continue
+		}
+		old := now.Sub(fi.ModTime()) > pruneGrace
+		id := strings.TrimSuffix(strings.TrimSuffix(name, ".json"), ".lock")
 		switch {
-		case strings.HasSuffix(name, ".json"):
-			e, err := readEntry(path)
+		case isEntry:
+			e, err := c.readEntry(name)
 			if (err == nil && now.Sub(e.Token.ExpiresAt) > pruneGrace) || (err != nil && old) {
-				if os.Remove(path) == nil {
+				if c.dir.Remove(name) == nil {
 					removed++
 				}
-				removeUnheldLock(strings.TrimSuffix(path, ".json") + ".lock")
+				c.removeUnheldLock(lockName(id))
 			}
-		case strings.HasPrefix(name, ".tmp-"):
-			// A temporary file a killed process left behind.
-			if old {
-				_ = os.Remove(path)
-			}
-		case strings.HasSuffix(name, ".lock"):
+		case isLock:
 			// A lock without its entry (a fetch that failed).
-			if _, err := os.Stat(strings.TrimSuffix(path, ".lock") + ".json"); old && err != nil {
-				removeUnheldLock(path)
+			if _, err := c.dir.Lstat(entryName(id)); old && err != nil {
+				c.removeUnheldLock(name)
 			}
+		case old:
+			// A temporary file a killed process left behind.
+			_ = c.dir.Remove(name)
 		}
 	}
 	if removed > 0 {
@@ -74,8 +102,8 @@ func (c *Cache) prune() {
 // held lock would let the next exec take a fresh one and fetch alongside the
 // holder. An exec that opened the file before the removal notices (lock
 // checks the file is still current) and takes a new one.
-func removeUnheldLock(path string) {
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
+func (c *Cache) removeUnheldLock(name string) {
+	f, err := c.dir.OpenFile(name, os.O_RDWR, 0)
 	if err != nil {
 		return
 	}
@@ -83,6 +111,6 @@ func removeUnheldLock(path string) {
 	if tryLock(f) != nil {
 		return
 	}
-	_ = os.Remove(path)
+	_ = c.dir.Remove(name)
 	_ = unlockFile(f)
 }

@@ -1,9 +1,10 @@
 // Package demo is `kcred demo`: the whole flow on one machine. It starts
-// loopback emulators of AWS and Azure and a real OCI registry behind each
-// cloud registry host, writes a CredentialProviderConfig and a bin dir of
-// links to the kcred binary, runs the kubelet simulator for a handful of
-// images, pulls each with the credential the kubelet would try first, and
-// runs again to show the caches at work. It dials nothing but loopback.
+// loopback emulators of AWS, Azure and Oracle Cloud and a real OCI registry
+// behind each cloud registry host, writes a CredentialProviderConfig and a
+// bin dir of links to the kcred binary, runs the kubelet simulator for a
+// handful of images, pulls each with the credential the kubelet would try
+// first, and runs again to show the caches at work. It dials nothing but
+// loopback.
 package demo
 
 import (
@@ -26,6 +27,7 @@ var Images = []string{
 	ecrPublicHost + "/kcred/tools:v1",  // ECR Public's own token API
 	acrHost + "/apps/frontend:v1",      // ACR: managed identity, token exchange
 	mirrorHost + "/dotnet/runtime:8.0", // ACR registry mirror: the source's name, the target's credential
+	ocirHost + "/kcreddemo/app:v1",     // OCIR: instance principal, X.509 federation, BEARER_TOKEN
 	"nginx:1.27",                       // Docker Hub: no provider matches, anonymous pull
 }
 
@@ -90,7 +92,8 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	defer w.close()
 	logf("emulated AWS (instance metadata, ECR, ECR Public, STS) on %s", w.awsURL)
-	logf("emulated Azure (managed identity, Entra ID, ACR exchange) and the registries behind HTTPS proxy %s (test CA)", w.proxy.URL())
+	logf("emulated Azure (managed identity, Entra ID, ACR exchange), OCI federation and the registries behind HTTPS proxy %s (test CA)", w.proxy.URL())
+	logf("emulated OCI instance metadata on %s", w.ociMeta)
 
 	binDir, configPath, err := setup(o)
 	if err != nil {
@@ -191,7 +194,7 @@ func setup(o Options) (binDir, configPath string, err error) {
 	if err := os.MkdirAll(binDir, 0o755); err != nil {
 		return "", "", err
 	}
-	for _, name := range []string{"ecr-credential-provider", "acr-credential-provider"} {
+	for _, name := range []string{"ecr-credential-provider", "acr-credential-provider", "oke-credential-provider"} {
 		if err := os.Symlink(o.Kcred, filepath.Join(binDir, name)); err != nil {
 			return "", "", fmt.Errorf("link %s: %w", name, err)
 		}
@@ -214,6 +217,10 @@ providers:
   matchImages: ["*.azurecr.io", "mcr.microsoft.com"]
   defaultCacheDuration: 10m
   args: [%s, --registry-mirror=mcr.microsoft.com:%s]
+- name: oke-credential-provider
+  apiVersion: credentialprovider.kubelet.k8s.io/v1
+  matchImages: ["*.ocir.io", "ocir.*.oci.*.com"]
+  defaultCacheDuration: 55m
 `, azureJSON, acrHost)
 	if err := os.WriteFile(configPath, []byte(config), 0o600); err != nil {
 		return "", "", err

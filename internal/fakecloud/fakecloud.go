@@ -12,6 +12,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 )
@@ -90,6 +91,9 @@ type Fault struct {
 	Delay time.Duration
 	// Times is how many calls the fault applies to; 0 means every call.
 	Times int
+	// Endless answers 200 with a body that never ends (until the client
+	// goes away), as a hostile or broken endpoint might.
+	Endless bool
 	// Hang makes the endpoint a black hole: it never answers, until the
 	// client gives up (with ApplyRequest; Apply, which cannot see the
 	// client, gives up after hangCap). Status and Body are then unused.
@@ -170,6 +174,10 @@ func (fs *Faults) ApplyRequest(op string, w http.ResponseWriter, r *http.Request
 	if fault.Hang {
 		return true
 	}
+	if fault.Endless {
+		endless(w)
+		return true
+	}
 	if fault.Status == 0 && fault.Body == "" {
 		return false
 	}
@@ -180,6 +188,19 @@ func (fs *Faults) ApplyRequest(op string, w http.ResponseWriter, r *http.Request
 	w.WriteHeader(status)
 	_, _ = w.Write([]byte(fault.Body))
 	return true
+}
+
+// endless writes a JSON-looking body forever, until the client hangs up.
+func endless(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	chunk := []byte(strings.Repeat(`{"a":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"},`, 1024))
+	_, _ = w.Write([]byte("["))
+	for {
+		if _, err := w.Write(chunk); err != nil {
+			return
+		}
+	}
 }
 
 // signJWT makes an HS256 JWT of claims with key, adding a random jti so

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // Proxy is a loopback HTTP proxy that serves real host names from in-process
@@ -35,6 +36,7 @@ type Proxy struct {
 	mu     sync.RWMutex
 	routes map[string]http.Handler
 	conns  map[net.Conn]http.Handler
+	opened atomic.Int64
 }
 
 // NewProxy starts a proxy on 127.0.0.1 with a fresh CA, whose PEM it writes
@@ -67,7 +69,11 @@ func NewProxy() (*Proxy, error) {
 		routes: map[string]http.Handler{},
 		conns:  map[net.Conn]http.Handler{},
 	}
-	p.front = &http.Server{Handler: http.HandlerFunc(p.serveFront)}
+	p.front = &http.Server{Handler: http.HandlerFunc(p.serveFront), ConnState: func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			p.opened.Add(1)
+		}
+	}}
 	p.inner = &http.Server{
 		Handler: http.HandlerFunc(serveRouted),
 		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
@@ -96,6 +102,10 @@ func (p *Proxy) Route(host string, h http.Handler) {
 	}
 	p.routes[normHost(host)] = h
 }
+
+// Connections is how many client connections the proxy has accepted, so a
+// test can prove that an exec made no network I/O at all.
+func (p *Proxy) Connections() int { return int(p.opened.Load()) }
 
 // URL is the proxy's URL, for HTTPS_PROXY and HTTP_PROXY.
 func (p *Proxy) URL() string { return "http://" + p.ln.Addr().String() }

@@ -517,7 +517,7 @@ func TestErrors(t *testing.T) {
 		{
 			name: "refresh token already expired", args: []string{mi},
 			setup: func() { h.az.RefreshTTL = -time.Hour },
-			want:  []string{"exchange at https://myreg.azurecr.io/oauth2/exchange: refresh token already expired at ", "(check the node's clock)"},
+			want:  []string{"token expired at ", "(check the node's clock)"},
 		},
 		{
 			name: "registry unreachable", args: []string{mi},
@@ -676,7 +676,7 @@ func TestExpiredRefreshTokenIsNotCached(t *testing.T) {
 	h := newHarness(t)
 	cfg := h.file("azure.json", `{"tenantId":"t1","useManagedIdentityExtension":true}`)
 	h.az.RefreshTTL = -time.Minute
-	if msg := h.fail([]string{cfg}, nil, req("myreg.azurecr.io/app")); !strings.Contains(msg, "refresh token already expired") {
+	if msg := h.fail([]string{cfg}, nil, req("myreg.azurecr.io/app")); !strings.Contains(msg, "token expired at") {
 		t.Fatalf("error %q", msg)
 	}
 	h.az.RefreshTTL = 3 * time.Hour
@@ -694,8 +694,8 @@ func TestRefreshTokenLifetimeIsCapped(t *testing.T) {
 		env := []string{"KCRED_CACHE_DIR=" + t.TempDir()}
 		out := h.ok([]string{h.file("azure.json", `{"tenantId":"t1","useManagedIdentityExtension":true}`)}, env, req("myreg.azurecr.io/app"))
 		d, err := time.ParseDuration(out.CacheDuration)
-		if err != nil || d > acr.MaxLifetime || d < acr.MaxLifetime-10*time.Minute {
-			t.Errorf("exp %s: cacheDuration %q, want at most %s", exp, out.CacheDuration, acr.MaxLifetime)
+		if err != nil || d > acr.Limits.MaxLifetime || d < acr.Limits.MaxLifetime-10*time.Minute {
+			t.Errorf("exp %s: cacheDuration %q, want at most %s", exp, out.CacheDuration, acr.Limits.MaxLifetime)
 		}
 	}
 }

@@ -2,10 +2,7 @@ package acr
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -15,6 +12,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	"github.com/kcred/kcred/plugin"
+	"github.com/kcred/kcred/provider/cloudtoken"
 	"sigs.k8s.io/yaml"
 )
 
@@ -44,31 +43,35 @@ type Config struct {
 func LoadConfig(path string) (Config, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return Config{}, fmt.Errorf("read Azure config: %w (check the path given as the first argument)", err)
+		return Config{}, &plugin.Error{What: "read Azure config", Err: err, Check: "check the path given as the first argument"}
 	}
 	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, 1<<20))
 	if err != nil {
-		return Config{}, fmt.Errorf("read Azure config %s: %w (check that the path is a readable file)", path, err)
+		return Config{}, &plugin.Error{What: "read Azure config " + path, Err: err, Check: "check that the path is a readable file"}
 	}
 	var c Config
 	if err := yaml.Unmarshal(b, &c); err != nil {
 		// The parser quotes the offending text, which may be a secret.
-		return Config{}, fmt.Errorf("parse Azure config %s: not valid JSON or YAML, or a field has the wrong type (check the file's syntax)", path)
+		return Config{}, &plugin.Error{What: "parse Azure config " + path, Err: errors.New("not valid JSON or YAML, or a field has the wrong type"), Check: "check the file's syntax"}
 	}
 	return c, nil
 }
 
-// identity is a chosen Azure identity.
+// identity is a chosen Azure identity, described without any I/O: the
+// credential is built (certificate files parsed) only on a cache miss.
 type identity struct {
-	// cred gets Entra tokens; nil in service-principal passthrough mode.
-	cred azcore.TokenCredential
+	// build returns the credential that gets Entra tokens; nil in
+	// service-principal passthrough mode.
+	build func() (azcore.TokenCredential, error)
 	// kind is a human description for logs and errors (no secrets).
 	kind string
 	// fingerprint identifies the identity in the token cache key.
 	fingerprint string
 	// tenant is sent with the exchange.
 	tenant string
+	// serviceAccount is set when the pod's token is the credential.
+	serviceAccount bool
 	// passthrough holds upstream-style client id/secret credentials.
 	passthrough *[2]string
 }
@@ -102,12 +105,12 @@ func (s identitySettings) clientOptions() azcore.ClientOptions {
 	}
 }
 
-// newIdentity chooses the identity for req, in this order: the pod's
+// chooseIdentity chooses the identity for req, without any I/O, in this order: the pod's
 // service account (KEP-4412) when the kubelet sent a token and the service
 // account carries the client and tenant annotations; then azure.json:
 // workload identity, managed identity, certificate, secret; then the
 // standard AZURE_* environment: workload identity, certificate, secret.
-func newIdentity(cfg Config, req saRequest, s identitySettings) (identity, error) {
+func chooseIdentity(cfg Config, req saRequest, s identitySettings) (identity, error) {
 	opts := s.clientOptions()
 	authority := opts.Cloud.ActiveDirectoryAuthorityHost
 	env := s.getenv
@@ -141,7 +144,7 @@ func newIdentity(cfg Config, req saRequest, s identitySettings) (identity, error
 	case env("AZURE_CLIENT_SECRET") != "":
 		return secretIdentity(env("AZURE_CLIENT_SECRET"), tenant, client, opts, authority, s.passthrough)
 	}
-	return identity{}, errors.New("no Azure identity configured (set useManagedIdentityExtension, aadClientId with aadClientSecret or aadClientCertPath, or aadFederatedTokenFile in the Azure config, or the AZURE_* environment)")
+	return identity{}, &plugin.Error{What: "no Azure identity configured", Check: "set useManagedIdentityExtension, aadClientId with aadClientSecret or aadClientCertPath, or aadFederatedTokenFile in the Azure config, or the AZURE_* environment"}
 }
 
 // saRequest is the service-account part of a request.
@@ -153,9 +156,9 @@ type saRequest struct {
 func requireIDs(what, tenant, client string) error {
 	switch {
 	case tenant == "":
-		return fmt.Errorf("%s: no tenant ID (set tenantId in the Azure config or AZURE_TENANT_ID)", what)
+		return &plugin.Error{What: what, Err: errors.New("no tenant ID"), Check: "set tenantId in the Azure config or AZURE_TENANT_ID"}
 	case client == "":
-		return fmt.Errorf("%s: no client ID (set aadClientId in the Azure config or AZURE_CLIENT_ID)", what)
+		return &plugin.Error{What: what, Err: errors.New("no client ID"), Check: "set aadClientId in the Azure config or AZURE_CLIENT_ID"}
 	}
 	return nil
 }
@@ -164,47 +167,45 @@ func saIdentity(req saRequest, opts azcore.ClientOptions, authority string) (ide
 	tenant, client := req.annotations[AnnotationTenantID], req.annotations[AnnotationClientID]
 	for key, v := range map[string]string{AnnotationClientID: client, AnnotationTenantID: tenant} {
 		if strings.TrimSpace(v) == "" {
-			return identity{}, fmt.Errorf("service-account mode: annotation %s is missing or empty (annotate the pod's service account and list the key in the kubelet's tokenAttributes annotation keys)", key)
+			return identity{}, &plugin.Error{What: "service-account mode", Err: errors.New("annotation " + key + " is missing or empty"), Check: "annotate the pod's service account and list the key in the kubelet's tokenAttributes annotation keys"}
 		}
 	}
 	token := req.token
-	cred, err := azidentity.NewClientAssertionCredential(tenant, client, func(context.Context) (string, error) { return token, nil }, &azidentity.ClientAssertionCredentialOptions{
-		ClientOptions: opts, DisableInstanceDiscovery: true,
-	})
-	if err != nil {
-		return identity{}, fmt.Errorf("service-account mode: %w (check the service account's %s and %s annotations)", err, AnnotationClientID, AnnotationTenantID)
+	build := func() (azcore.TokenCredential, error) {
+		cred, err := azidentity.NewClientAssertionCredential(tenant, client, func(context.Context) (string, error) { return token, nil }, &azidentity.ClientAssertionCredentialOptions{
+			ClientOptions: opts, DisableInstanceDiscovery: true,
+		})
+		if err != nil {
+			return nil, &plugin.Error{What: "service-account mode", Err: err, Check: "check the service account's " + AnnotationClientID + " and " + AnnotationTenantID + " annotations"}
+		}
+		return cred, nil
 	}
 	return identity{
-		cred:        cred,
-		kind:        "service account (client " + client + ")",
-		fingerprint: "sa:" + authority + ":" + tenant + "/" + client + ":" + saTokenHash(token),
-		tenant:      tenant,
+		build:          build,
+		serviceAccount: true,
+		kind:           "service account (client " + client + ")",
+		fingerprint:    authority + ":" + tenant + "/" + client + ":" + cloudtoken.ServiceAccountFingerprint(token),
+		tenant:         tenant,
 	}, nil
-}
-
-// saTokenHash fingerprints the whole service-account token, so that a
-// cached credential is only ever served for the very token Entra accepted:
-// the token is not verified here, so its claims (issuer, subject) prove
-// nothing, and a forged token copying them must not reach a cache entry.
-func saTokenHash(token string) string {
-	h := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(h[:])
 }
 
 func workloadIdentity(file, tenant, client string, opts azcore.ClientOptions, authority string) (identity, error) {
 	if file == "" {
-		return identity{}, errors.New("workload identity: no token file (set aadFederatedTokenFile in the Azure config or AZURE_FEDERATED_TOKEN_FILE)")
+		return identity{}, &plugin.Error{What: "workload identity", Err: errors.New("no token file"), Check: "set aadFederatedTokenFile in the Azure config or AZURE_FEDERATED_TOKEN_FILE"}
 	}
 	if err := requireIDs("workload identity", tenant, client); err != nil {
 		return identity{}, err
 	}
-	cred, err := azidentity.NewWorkloadIdentityCredential(&azidentity.WorkloadIdentityCredentialOptions{
-		ClientOptions: opts, ClientID: client, TenantID: tenant, TokenFilePath: file, DisableInstanceDiscovery: true,
-	})
-	if err != nil {
-		return identity{}, fmt.Errorf("workload identity: %w (check aadFederatedTokenFile or AZURE_FEDERATED_TOKEN_FILE, aadClientId and tenantId)", err)
+	build := func() (azcore.TokenCredential, error) {
+		cred, err := azidentity.NewWorkloadIdentityCredential(&azidentity.WorkloadIdentityCredentialOptions{
+			ClientOptions: opts, ClientID: client, TenantID: tenant, TokenFilePath: file, DisableInstanceDiscovery: true,
+		})
+		if err != nil {
+			return nil, &plugin.Error{What: "workload identity", Err: err, Check: "check aadFederatedTokenFile or AZURE_FEDERATED_TOKEN_FILE, aadClientId and tenantId"}
+		}
+		return cred, nil
 	}
-	return identity{cred: cred, kind: "workload identity (client " + client + ")", fingerprint: "wi:" + authority + ":" + tenant + "/" + client, tenant: tenant}, nil
+	return identity{build: build, kind: "workload identity (client " + client + ")", fingerprint: "wi:" + authority + ":" + tenant + "/" + client, tenant: tenant}, nil
 }
 
 func managedIdentity(id, tenant string, opts azcore.ClientOptions) (identity, error) {
@@ -218,53 +219,62 @@ func managedIdentity(id, tenant string, opts azcore.ClientOptions) (identity, er
 		o.ID = azidentity.ClientID(id)
 		kind, fp = "managed identity (client "+id+")", "mi:client="+strings.ToLower(id)
 	}
-	cred, err := azidentity.NewManagedIdentityCredential(o)
-	if err != nil {
-		return identity{}, fmt.Errorf("%s: %w (check userAssignedIdentityID in the Azure config)", kind, err)
+	build := func() (azcore.TokenCredential, error) {
+		cred, err := azidentity.NewManagedIdentityCredential(o)
+		if err != nil {
+			return nil, &plugin.Error{What: kind, Err: err, Check: "check userAssignedIdentityID in the Azure config"}
+		}
+		return cred, nil
 	}
-	return identity{cred: cred, kind: kind, fingerprint: fp, tenant: tenant}, nil
+	return identity{build: build, kind: kind, fingerprint: fp, tenant: tenant}, nil
 }
 
 func certIdentity(path, password, tenant, client string, opts azcore.ClientOptions, authority string) (identity, error) {
 	if err := requireIDs("service principal certificate", tenant, client); err != nil {
 		return identity{}, err
 	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return identity{}, fmt.Errorf("service principal certificate: %w (check aadClientCertPath)", err)
+	build := func() (azcore.TokenCredential, error) {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, &plugin.Error{What: "service principal certificate", Err: err, Check: "check aadClientCertPath"}
+		}
+		var pw []byte
+		if password != "" {
+			pw = []byte(password)
+		}
+		certs, key, err := azidentity.ParseCertificates(b, pw)
+		if err != nil {
+			return nil, &plugin.Error{What: "service principal certificate " + path, Err: errors.New("cannot read a certificate and key from it"), Check: "PEM or PKCS#12; check aadClientCertPassword"}
+		}
+		cred, err := azidentity.NewClientCertificateCredential(tenant, client, certs, key, &azidentity.ClientCertificateCredentialOptions{
+			ClientOptions: opts, DisableInstanceDiscovery: true,
+		})
+		if err != nil {
+			return nil, &plugin.Error{What: "service principal certificate", Err: err, Check: "check aadClientCertPath, aadClientId and tenantId"}
+		}
+		return cred, nil
 	}
-	var pw []byte
-	if password != "" {
-		pw = []byte(password)
-	}
-	certs, key, err := azidentity.ParseCertificates(b, pw)
-	if err != nil {
-		return identity{}, fmt.Errorf("service principal certificate %s: cannot read a certificate and key from it (PEM or PKCS#12; check aadClientCertPassword)", path)
-	}
-	cred, err := azidentity.NewClientCertificateCredential(tenant, client, certs, key, &azidentity.ClientCertificateCredentialOptions{
-		ClientOptions: opts, DisableInstanceDiscovery: true,
-	})
-	if err != nil {
-		return identity{}, fmt.Errorf("service principal certificate: %w (check aadClientCertPath, aadClientId and tenantId)", err)
-	}
-	return identity{cred: cred, kind: "service principal certificate (client " + client + ")", fingerprint: "cert:" + authority + ":" + tenant + "/" + client, tenant: tenant}, nil
+	return identity{build: build, kind: "service principal certificate (client " + client + ")", fingerprint: "cert:" + authority + ":" + tenant + "/" + client, tenant: tenant}, nil
 }
 
 func secretIdentity(secret, tenant, client string, opts azcore.ClientOptions, authority string, passthrough bool) (identity, error) {
 	if passthrough {
 		if client == "" {
-			return identity{}, errors.New("service principal passthrough: no client ID (set aadClientId in the Azure config or AZURE_CLIENT_ID)")
+			return identity{}, &plugin.Error{What: "service principal passthrough", Err: errors.New("no client ID"), Check: "set aadClientId in the Azure config or AZURE_CLIENT_ID"}
 		}
 		return identity{kind: "service principal passthrough (client " + client + ")", passthrough: &[2]string{client, secret}}, nil
 	}
 	if err := requireIDs("service principal secret", tenant, client); err != nil {
 		return identity{}, err
 	}
-	cred, err := azidentity.NewClientSecretCredential(tenant, client, secret, &azidentity.ClientSecretCredentialOptions{
-		ClientOptions: opts, DisableInstanceDiscovery: true,
-	})
-	if err != nil {
-		return identity{}, fmt.Errorf("service principal secret: %w (check aadClientId and tenantId)", err)
+	build := func() (azcore.TokenCredential, error) {
+		cred, err := azidentity.NewClientSecretCredential(tenant, client, secret, &azidentity.ClientSecretCredentialOptions{
+			ClientOptions: opts, DisableInstanceDiscovery: true,
+		})
+		if err != nil {
+			return nil, &plugin.Error{What: "service principal secret", Err: err, Check: "check aadClientId and tenantId"}
+		}
+		return cred, nil
 	}
-	return identity{cred: cred, kind: "service principal secret (client " + client + ")", fingerprint: "sp:" + authority + ":" + tenant + "/" + client, tenant: tenant}, nil
+	return identity{build: build, kind: "service principal secret (client " + client + ")", fingerprint: "sp:" + authority + ":" + tenant + "/" + client, tenant: tenant}, nil
 }

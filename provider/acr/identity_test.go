@@ -15,7 +15,7 @@ func TestIdentitySelection(t *testing.T) {
 		want string // fingerprint prefix
 		err  string
 	}{
-		{name: "service account wins over everything", cfg: Config{UseManagedIdentityExtension: true, AADClientSecret: "s", AADClientID: "c", TenantID: "t"}, sa: sa, want: "sa:https://login.microsoftonline.com/:pt/pc:"},
+		{name: "service account wins over everything", cfg: Config{UseManagedIdentityExtension: true, AADClientSecret: "s", AADClientID: "c", TenantID: "t"}, sa: sa, want: "https://login.microsoftonline.com/:pt/pc:sa:"},
 		{name: "workload identity before managed identity", cfg: Config{UseManagedIdentityExtension: true, UseFederatedWorkloadIdentityExtension: true, AADFederatedTokenFile: "/f", AADClientID: "c", TenantID: "t"}, want: "wi:https://login.microsoftonline.com/:t/c"},
 		{name: "managed identity before a secret", cfg: Config{UseManagedIdentityExtension: true, AADClientSecret: "s", AADClientID: "c", TenantID: "t"}, want: "mi:system"},
 		{name: "user-assigned client ID", cfg: Config{UseManagedIdentityExtension: true, UserAssignedIdentityID: "ABC"}, want: "mi:client=abc"},
@@ -33,7 +33,7 @@ func TestIdentitySelection(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			id, err := newIdentity(tt.cfg, tt.sa, identitySettings{cloud: clouds[0], getenv: func(k string) string { return tt.env[k] }})
+			id, err := chooseIdentity(tt.cfg, tt.sa, identitySettings{cloud: clouds[0], getenv: func(k string) string { return tt.env[k] }})
 			if tt.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.err) {
 					t.Fatalf("err = %v, want %q", err, tt.err)
@@ -53,7 +53,7 @@ func TestIdentitySelection(t *testing.T) {
 func TestServiceAccountsNeverShareAFingerprint(t *testing.T) {
 	ann := map[string]string{AnnotationClientID: "c", AnnotationTenantID: "t"}
 	fp := func(tok string, ann map[string]string) string {
-		id, err := newIdentity(Config{}, saRequest{token: tok, annotations: ann}, identitySettings{cloud: clouds[0], getenv: func(string) string { return "" }})
+		id, err := chooseIdentity(Config{}, saRequest{token: tok, annotations: ann}, identitySettings{cloud: clouds[0], getenv: func(string) string { return "" }})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -92,12 +92,12 @@ func TestPassthroughWithEnvironmentSecret(t *testing.T) {
 		"environment": {"AZURE_CLIENT_SECRET": "s3cret-value", "AZURE_CLIENT_ID": "c", "AZURE_TENANT_ID": "t"},
 		"no tenant":   {"AZURE_CLIENT_SECRET": "s3cret-value", "AZURE_CLIENT_ID": "c"},
 	} {
-		id, err := newIdentity(Config{}, saRequest{}, identitySettings{cloud: clouds[0], getenv: func(k string) string { return env[k] }, passthrough: true})
-		if err != nil || id.passthrough == nil || *id.passthrough != [2]string{"c", "s3cret-value"} || id.cred != nil {
+		id, err := chooseIdentity(Config{}, saRequest{}, identitySettings{cloud: clouds[0], getenv: func(k string) string { return env[k] }, passthrough: true})
+		if err != nil || id.passthrough == nil || *id.passthrough != [2]string{"c", "s3cret-value"} || id.build != nil {
 			t.Errorf("%s: identity %+v, %v; want passthrough of AZURE_CLIENT_ID/AZURE_CLIENT_SECRET", name, id, err)
 		}
 	}
-	_, err := newIdentity(Config{}, saRequest{}, identitySettings{cloud: clouds[0], getenv: func(k string) string {
+	_, err := chooseIdentity(Config{}, saRequest{}, identitySettings{cloud: clouds[0], getenv: func(k string) string {
 		return map[string]string{"AZURE_CLIENT_SECRET": "s"}[k]
 	}, passthrough: true})
 	if err == nil || !strings.Contains(err.Error(), "no client ID") {

@@ -2,19 +2,18 @@ package acr
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/containers/azcontainerregistry"
+
+	"github.com/kcred/kcred/plugin"
+	"github.com/kcred/kcred/provider/cloudtoken"
 )
 
 // Scope is the Entra ID scope of tokens ACR accepts, in every cloud.
@@ -108,12 +107,12 @@ func getChallenge(ctx context.Context, client *http.Client, registry string) (ch
 	req.Header.Set("User-Agent", userAgent)
 	resp, err := client.Do(req)
 	if err != nil {
-		return challenge{}, fmt.Errorf("GET https://%s/v2/: %w (%s)", registry, err, netHint(registry))
+		return challenge{}, &plugin.Error{What: "GET https://" + registry + "/v2/", Err: err, Check: netHint(registry)}
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	if resp.StatusCode != http.StatusUnauthorized {
-		return challenge{}, fmt.Errorf("GET https://%s/v2/ answered HTTP %d, want 401 with a Bearer challenge (is %s an Azure Container Registry?)", registry, resp.StatusCode, registry)
+		return challenge{}, &plugin.Error{What: "GET https://" + registry + "/v2/", Err: fmt.Errorf("answered HTTP %d, want 401 with a Bearer challenge", resp.StatusCode), Check: "is " + registry + " an Azure Container Registry?"}
 	}
 	var firstErr error
 	for _, v := range resp.Header.Values("Www-Authenticate") {
@@ -132,7 +131,7 @@ func getChallenge(ctx context.Context, client *http.Client, registry string) (ch
 	if firstErr == nil {
 		firstErr = errors.New("no Www-Authenticate header")
 	}
-	return challenge{}, fmt.Errorf("GET https://%s/v2/: malformed challenge: %w (check that %s is an Azure Container Registry and that no proxy rewrites its answers)", registry, firstErr, registry)
+	return challenge{}, &plugin.Error{What: "GET https://" + registry + "/v2/", Err: cloudtoken.Malformed("malformed challenge: %v", firstErr), Check: "check that " + registry + " is an Azure Container Registry and that no proxy rewrites its answers"}
 }
 
 func cmpErr(first, err error) error {
@@ -146,9 +145,10 @@ func cmpErr(first, err error) error {
 // `POST /oauth2/exchange` (grant_type=access_token, the current grant; the
 // access_token_refresh_token grant upstream sends is deprecated).
 func exchange(ctx context.Context, opts azcore.ClientOptions, registry string, ch challenge, tenant, accessToken string) (string, error) {
+	what := "exchange at https://" + registry + "/oauth2/exchange"
 	client, err := azcontainerregistry.NewAuthenticationClient("https://"+registry, &azcontainerregistry.AuthenticationClientOptions{ClientOptions: opts})
 	if err != nil {
-		return "", fmt.Errorf("exchange at https://%s/oauth2/exchange: %w (check the registry name)", registry, err)
+		return "", &plugin.Error{What: "exchange at https://" + registry + "/oauth2/exchange", Err: err, Check: "check the registry name"}
 	}
 	o := &azcontainerregistry.AuthenticationClientExchangeAADAccessTokenForACRRefreshTokenOptions{AccessToken: &accessToken}
 	if tenant != "" {
@@ -159,17 +159,17 @@ func exchange(ctx context.Context, opts azcore.ClientOptions, registry string, c
 		var re *azcore.ResponseError
 		if errors.As(err, &re) {
 			// Only status and code: the body is untrusted and unbounded.
-			return "", fmt.Errorf("exchange at https://%s/oauth2/exchange: HTTP %d %s (check that the identity has the AcrPull role on the registry)", registry, re.StatusCode, trunc(re.ErrorCode))
+			return "", &plugin.Error{What: what, Err: fmt.Errorf("HTTP %d %s", re.StatusCode, trunc(re.ErrorCode)), Check: "check that the identity has the AcrPull role on the registry"}
 		}
-		if isNetError(err) {
-			return "", fmt.Errorf("exchange at https://%s/oauth2/exchange: %s (%s)", registry, firstLine(err.Error()), netHint(registry))
+		if cloudtoken.IsNetwork(err) {
+			return "", &plugin.Error{What: what, Err: errors.New(firstLine(err.Error())), Check: netHint(registry)}
 		}
 		// Most often an answer that is not JSON: its text may be anything,
 		// so it is not quoted.
-		return "", fmt.Errorf("exchange at https://%s/oauth2/exchange: malformed answer, not an ACR token exchange response (check that %s is an Azure Container Registry and that no proxy rewrites its answers)", registry, registry)
+		return "", &plugin.Error{What: what, Err: cloudtoken.Malformed("malformed answer, not an ACR token exchange response"), Check: "check that " + registry + " is an Azure Container Registry and that no proxy rewrites its answers"}
 	}
 	if resp.RefreshToken == nil || *resp.RefreshToken == "" {
-		return "", fmt.Errorf("exchange at https://%s/oauth2/exchange: no refresh_token in the answer (check that %s is an Azure Container Registry and that no proxy rewrites its answers)", registry, registry)
+		return "", &plugin.Error{What: what, Err: cloudtoken.Malformed("no refresh_token in the answer"), Check: "check that " + registry + " is an Azure Container Registry and that no proxy rewrites its answers"}
 	}
 	return *resp.RefreshToken, nil
 }
@@ -177,44 +177,4 @@ func exchange(ctx context.Context, opts azcore.ClientOptions, registry string, c
 // netHint is what to check when a registry cannot be reached.
 func netHint(registry string) string {
 	return "check that the node reaches " + registry + " on port 443 (DNS, firewall), HTTPS_PROXY/NO_PROXY and, for TLS errors, SSL_CERT_FILE"
-}
-
-// isNetError reports whether err is a transport failure (DNS, connection,
-// TLS, timeout) rather than an answer kcred could not read.
-func isNetError(err error) bool {
-	var ne net.Error
-	var ue *url.Error
-	var oe *net.OpError
-	var de *net.DNSError
-	return errors.As(err, &ne) || errors.As(err, &ue) || errors.As(err, &oe) || errors.As(err, &de) ||
-		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
-}
-
-// jwtExpiry reads the exp claim of a JWT without verifying it (ACR signs
-// its refresh tokens; kcred only needs to know when to stop using one).
-func jwtExpiry(tok string) (time.Time, bool) {
-	parts := strings.Split(tok, ".")
-	if len(parts) != 3 {
-		return time.Time{}, false
-	}
-	body, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
-	if err != nil {
-		return time.Time{}, false
-	}
-	var claims struct {
-		Exp json.Number `json:"exp"`
-	}
-	if err := json.Unmarshal(body, &claims); err != nil {
-		return time.Time{}, false
-	}
-	exp, err := claims.Exp.Float64()
-	if err != nil || exp <= 0 || exp != exp {
-		return time.Time{}, false
-	}
-	// Converting a float beyond int64 is implementation-defined: bound it
-	// (1e12 s is year 33658; refreshExpiry caps it to MaxLifetime anyway).
-	if exp > 1e12 {
-		exp = 1e12
-	}
-	return time.Unix(int64(exp), 0), true
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/kcred/kcred/internal/safefile"
 	"github.com/kcred/kcred/plugin"
 )
 
@@ -32,7 +33,9 @@ type entry struct {
 // load reads the auths of the Docker config file at path. Each entry gives
 // either "auth" (base64 of user:password) or username and password.
 func load(path string) (map[string]plugin.AuthConfig, os.FileMode, error) {
-	f, err := os.Open(path)
+	// Non-blocking and regular files only: --config naming a FIFO or a
+	// device fails here instead of hanging the exec or filling its memory.
+	f, err := safefile.Open(path)
 	if err != nil {
 		return nil, 0, fmt.Errorf("read docker config: %w (check --config)", err)
 	}
@@ -41,12 +44,15 @@ func load(path string) (map[string]plugin.AuthConfig, os.FileMode, error) {
 	if err != nil {
 		return nil, 0, fmt.Errorf("read docker config %s: %w", path, err)
 	}
-	if fi.Size() > maxFileSize {
+	data, err := safefile.ReadAll(f, maxFileSize)
+	if errors.Is(err, safefile.ErrTooLarge) {
 		return nil, 0, fmt.Errorf("read docker config %s: larger than %d bytes (is it the right file?)", path, maxFileSize)
 	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("read docker config %s: %w", path, err)
+	}
 	var cfg file
-	dec := json.NewDecoder(f)
-	if err := dec.Decode(&cfg); err != nil {
+	if err := json.Unmarshal(data, &cfg); err != nil {
 		return nil, 0, fmt.Errorf("parse docker config %s: %v (want JSON like {\"auths\":{\"registry.example.com\":{\"auth\":\"<base64 user:password>\"}}})", path, err)
 	}
 	if len(cfg.Auths) == 0 {

@@ -201,6 +201,37 @@ func TestExecHostForms(t *testing.T) {
 	})
 }
 
+// TestExecRegistryMirror: --registry-mirror, the runtime's flag every role
+// takes. An image under the source gets the credential of the ECR target,
+// under both keys; the token is the target region's, whatever AWS_REGION
+// says; an image outside the source is answered as before.
+func TestExecRegistryMirror(t *testing.T) {
+	h := newHarness(t)
+	env := append([]string{"KCRED_CACHE=off", "AWS_REGION=sa-east-1"}, h.aws.StaticEnv()...)
+	args := []string{"get-credentials", "--registry-mirror=mirror.local:5000/team:" + privateHost, "--registry-mirror", "docker.io:" + privateHost}
+	for image, source := range map[string]string{
+		"mirror.local:5000/team/app:v1": "mirror.local:5000/team",
+		"nginx:1.27":                    "docker.io",
+	} {
+		h.aws.Reset()
+		r := h.ok(t, h.run(t, req(image, "", nil), env, args...))
+		src, dst := r.Auth[source], r.Auth[privateHost]
+		if len(r.Auth) != 2 || src != dst || !h.aws.ValidCredential(src.Username, src.Password) {
+			t.Fatalf("%s: auth keys %v; want the target's emulator-issued credential under %s and %s", image, keys(r.Auth), source, privateHost)
+		}
+		if calls := h.aws.Calls(fakecloud.OpECRToken); len(calls) != 1 || calls[0].Form["region"] != "eu-west-1" {
+			t.Fatalf("%s: calls %+v; want one token call for the target's region eu-west-1", image, calls)
+		}
+	}
+	h.aws.Reset()
+	r := h.ok(t, h.run(t, req("mirror.local:5000/other/app", "", nil), env, args...))
+	h.credFor(t, r, "mirror.local:5000")
+	if calls := h.aws.Calls(fakecloud.OpECRToken); len(calls) != 1 || calls[0].Form["region"] != "sa-east-1" {
+		t.Fatalf("unmirrored path: calls %+v; want the configured region", calls)
+	}
+	fails(t, h.run(t, req(privateImage, "", nil), env, "--registry-mirror=mirror.local"), `registry mirror "mirror.local"`, "want SOURCE:TARGET")
+}
+
 // TestExecRealHostNames goes through the HTTPS proxy with the test CA and
 // no endpoint overrides, so the SDK picks the real API host: FIPS and
 // dual-stack registry hosts reach the FIPS and dual-stack endpoints.
@@ -583,7 +614,7 @@ func TestExecCloudFailures(t *testing.T) {
 			}
 			start := time.Now()
 			res := h.run(t, req(privateImage, "", nil), append(append([]string{}, env...), "AWS_MAX_ATTEMPTS="+attempts))
-			fails(t, res, "get token for "+privateHost, "ThrottlingException", "AWS throttled every attempt")
+			fails(t, res, "get credentials for "+privateHost, "ThrottlingException", "AWS throttled every attempt")
 			if n := h.aws.Count(fakecloud.OpECRToken); n != tt.want {
 				t.Errorf("attempts = %d, want %d", n, tt.want)
 			}
@@ -602,7 +633,7 @@ func TestExecCloudFailures(t *testing.T) {
 	})
 	t.Run("unreachable", func(t *testing.T) {
 		res := h.run(t, req(privateImage, "", nil), append([]string{"AWS_ENDPOINT_URL_ECR=http://127.0.0.1:1", "AWS_MAX_ATTEMPTS=3"}, env...))
-		fails(t, res, "get token for "+privateHost, "connection refused", "reaches the ECR endpoint (AWS_ENDPOINT_URL_ECR", "HTTPS_PROXY/NO_PROXY)")
+		fails(t, res, "get credentials for "+privateHost, "connection refused", "reaches the ECR endpoint (AWS_ENDPOINT_URL_ECR", "HTTPS_PROXY/NO_PROXY)")
 	})
 	t.Run("unreachable ECR Public", func(t *testing.T) {
 		res := h.run(t, req("public.ecr.aws/lambda/python:3.12", "", nil), append([]string{"AWS_ENDPOINT_URL_ECR_PUBLIC=http://127.0.0.1:1", "AWS_MAX_ATTEMPTS=1"}, env...))
@@ -636,13 +667,13 @@ func TestExecCloudFailures(t *testing.T) {
 		defer h.aws.Clear()
 		start := time.Now()
 		res := h.run(t, req(privateImage, "", nil), append([]string{"AWS_MAX_ATTEMPTS=3"}, env...))
-		fails(t, res, "get token for "+privateHost, "gave up after 30s")
+		fails(t, res, "get credentials for "+privateHost, "no answer after 30")
 		if took := time.Since(start); took > 45*time.Second {
 			t.Errorf("took %s, want the error well before the kubelet's one-minute kill", took)
 		}
 	})
 
-	const notECR = "is not an ECR answer: check that the ECR endpoint (AWS_ENDPOINT_URL_ECR"
+	const notECR = "is not an AWS answer: check that the ECR endpoint (AWS_ENDPOINT_URL_ECR"
 	malformed := []struct{ name, body, want string }{
 		{"truncated JSON", `{"authorizationData":[{"authorizationToken":`, "ECR GetAuthorizationToken in eu-west-1"},
 		{"empty list", `{"authorizationData":[]}`, "no authorizationData"},
@@ -651,7 +682,11 @@ func TestExecCloudFailures(t *testing.T) {
 		{"no colon", `{"authorizationData":[{"authorizationToken":"QVdTcHc=","expiresAt":1e10}]}`, "not a user:password pair"},
 		{"wrong type", `{"authorizationData":{"authorizationToken":"QVdTOnB3"}}`, "ECR GetAuthorizationToken in eu-west-1"},
 		{"not JSON", `<html>proxy login</html>`, "ECR GetAuthorizationToken in eu-west-1"},
-		{"expired", `{"authorizationData":[{"authorizationToken":"QVdTOnB3","expiresAt":1000}]}`, "check the node's clock"},
+		{"implausible expiry", `{"authorizationData":[{"authorizationToken":"QVdTOnB3","expiresAt":1000}]}`, "read the cloud's answer"},
+		{"NaN expiry", `{"authorizationData":[{"authorizationToken":"QVdTOnB3","expiresAt":"NaN"}]}`, "read the cloud's answer"},
+		{"infinite expiry", `{"authorizationData":[{"authorizationToken":"QVdTOnB3","expiresAt":"Infinity"}]}`, "read the cloud's answer"},
+		{"1e308 expiry", `{"authorizationData":[{"authorizationToken":"QVdTOnB3","expiresAt":1e308}]}`, "read the cloud's answer"},
+		{"int64 max expiry", `{"authorizationData":[{"authorizationToken":"QVdTOnB3","expiresAt":9223372036854775807}]}`, "read the cloud's answer"},
 	}
 	for _, tt := range malformed {
 		t.Run("malformed: "+tt.name, func(t *testing.T) {
@@ -659,7 +694,10 @@ func TestExecCloudFailures(t *testing.T) {
 			defer h.aws.Clear()
 			res := h.run(t, req(privateImage, "", nil), env)
 			fails(t, res, tt.want)
-			if tt.name != "expired" && !strings.Contains(res.Stderr, notECR) {
+			if strings.Contains(res.Stderr, "internal error") || strings.Contains(res.Stderr, "clock") {
+				t.Errorf("a malformed answer reads as a crash or a clock problem: %s", res.Stderr)
+			}
+			if tt.want != "read the cloud's answer" && !strings.Contains(res.Stderr, notECR) {
 				t.Errorf("stderr lacks %q: %s", notECR, res.Stderr)
 			}
 			if strings.Contains(res.Stderr, "proxy login") {

@@ -16,8 +16,14 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/credentials/processcreds"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/logging"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"github.com/kcred/kcred/internal/httpbound"
+	"github.com/kcred/kcred/plugin"
+	"github.com/kcred/kcred/provider/cloudtoken"
 )
 
 // DefaultRoleAnnotation is the service-account annotation that names the
@@ -50,23 +56,22 @@ type identity struct {
 	fingerprint string
 }
 
-// kind names the identity for logs.
-func (id identity) kind() string {
+// describe names the identity for logs and errors.
+func (id identity) describe() string {
 	if id.roleARN != "" {
-		return "service-account"
+		return "service account (role " + id.roleARN + ")"
 	}
-	return "node"
+	return "node credentials"
 }
 
 // serviceAccountIdentity is the identity of a service-account-mode
 // request: the role, and a hash of the token so that one pod's credentials
 // are never served to another.
 func serviceAccountIdentity(roleARN, token string) identity {
-	sum := sha256.Sum256([]byte(token))
 	return identity{
 		roleARN:     roleARN,
 		saToken:     token,
-		fingerprint: "sa:" + roleARN + ":" + hex.EncodeToString(sum[:]),
+		fingerprint: roleARN + ":" + cloudtoken.ServiceAccountFingerprint(token),
 	}
 }
 
@@ -122,7 +127,7 @@ func roleARNFor(annotations map[string]string, key, fallback string) string {
 // place they came from.
 func checkRoleARN(arn, source string) error {
 	if arn != "" && (!strings.HasPrefix(arn, "arn:") || !strings.Contains(arn, ":role/")) {
-		return fmt.Errorf("%s %q is not an IAM role ARN (expected arn:PARTITION:iam::ACCOUNT:role/NAME)", source, arn)
+		return &plugin.Error{What: source + " " + plugin.Quote(arn) + " is not an IAM role ARN", Check: "expected arn:PARTITION:iam::ACCOUNT:role/NAME"}
 	}
 	return nil
 }
@@ -133,6 +138,7 @@ func checkRoleARN(arn, source string) error {
 func loadConfig(ctx context.Context, region string, log *slog.Logger) (aws.Config, error) {
 	opts := []func(*config.LoadOptions) error{
 		config.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(attemptTimeout)),
+		config.WithAPIOptions([]func(*middleware.Stack) error{boundBodies}),
 		config.WithLogger(sdkLogger(log)),
 	}
 	if region != "" {
@@ -141,12 +147,28 @@ func loadConfig(ctx context.Context, region string, log *slog.Logger) (aws.Confi
 	return config.LoadDefaultConfig(ctx, opts...)
 }
 
+// boundBodies bounds every response body the SDK reads (ECR, STS, IMDS,
+// container credentials: they all take cfg.APIOptions). The SDK's clients
+// must stay its own BuildableClient, which AWS_CA_BUNDLE needs and IMDS
+// reconfigures, so the bound sits in the middleware stack, next to the
+// transport, rather than around it.
+func boundBodies(stack *middleware.Stack) error {
+	return stack.Deserialize.Add(middleware.DeserializeMiddlewareFunc("kcredBoundBody",
+		func(ctx context.Context, in middleware.DeserializeInput, next middleware.DeserializeHandler) (middleware.DeserializeOutput, middleware.Metadata, error) {
+			out, md, err := next.HandleDeserialize(ctx, in)
+			if resp, ok := out.RawResponse.(*smithyhttp.Response); ok && resp.Body != nil {
+				resp.Body = httpbound.Body(resp.Body)
+			}
+			return out, md, err
+		}), middleware.After)
+}
+
 // sdkLogger sends the SDK's own warnings to the role's logger instead of
 // straight to stderr. Wire logging (which would show secrets) stays off.
 func sdkLogger(log *slog.Logger) logging.Logger {
 	return logging.LoggerFunc(func(c logging.Classification, format string, v ...any) {
-		if c == logging.Warn {
-			log.Warn("aws sdk: " + fmt.Sprintf(format, v...))
+		if c == logging.Warn { // at --v=0 a failing exec prints one line only
+			log.Info("aws sdk: " + fmt.Sprintf(format, v...))
 			return
 		}
 		log.Debug("aws sdk: " + fmt.Sprintf(format, v...))
@@ -159,11 +181,20 @@ func sdkLogger(log *slog.Logger) logging.Logger {
 // error.
 func nodeCredentials(ctx context.Context, cfg aws.Config) error {
 	if cfg.Credentials == nil {
-		return errors.New("no AWS credentials configured (check the provider's env and AWS_PROFILE)")
+		return &plugin.Error{What: "no AWS credentials configured", Check: "check the provider's env and AWS_PROFILE"}
 	}
 	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
-		return fmt.Errorf("get node credentials: %w (check the instance profile or the credentials in the provider's env: "+
-			"AWS_PROFILE, AWS_ACCESS_KEY_ID, AWS_WEB_IDENTITY_TOKEN_FILE, AWS_CONTAINER_CREDENTIALS_FULL_URI)", err)
+		var pe *processcreds.ProviderError
+		if errors.As(err, &pe) {
+			// Its error quotes the process's output, which may hold secrets.
+			return &plugin.Error{What: "get node credentials", Err: errors.New("the profile's credential_process failed (its output is not shown: it may hold secrets)"),
+				Check: "run the credential_process command by hand as the kubelet's user"}
+		}
+		check := "check the instance profile or the credentials in the provider's env: AWS_PROFILE, AWS_ACCESS_KEY_ID, AWS_WEB_IDENTITY_TOKEN_FILE, AWS_CONTAINER_CREDENTIALS_FULL_URI"
+		if cloudtoken.IsNetwork(err) {
+			check = "check that the node reaches " + endpointOf(err, Host{}) + ", and HTTPS_PROXY/NO_PROXY"
+		}
+		return &plugin.Error{What: "get node credentials", Err: err, Check: check}
 	}
 	return nil
 }
@@ -176,16 +207,16 @@ func assumeRole(ctx context.Context, cfg aws.Config, id identity) (aws.Config, e
 		RoleSessionName:  aws.String(sessionName),
 		WebIdentityToken: aws.String(id.saToken),
 	})
-	if err != nil && (isNetwork(err) || isDeadline(err)) { // hint names the endpoint
-		return cfg, fmt.Errorf("assume role %s with the pod's service-account token: %w", id.roleARN, err)
+	what := "assume role " + id.roleARN + " with the pod's service-account token"
+	if err != nil && (cloudtoken.IsNetwork(err) || cloudtoken.IsMalformed(err)) {
+		return cfg, &plugin.Error{What: what, Err: err, Check: "check that the node reaches " + endpointOf(err, Host{}) + ", and HTTPS_PROXY/NO_PROXY"}
 	}
 	if err != nil {
-		return cfg, fmt.Errorf("assume role %s with the pod's service-account token: %w "+
-			"(check the role's trust policy for the cluster's OIDC provider and the token audience)", id.roleARN, err)
+		return cfg, &plugin.Error{What: what, Err: err, Check: "check the role's trust policy for the cluster's OIDC provider and the token audience"}
 	}
 	c := out.Credentials
 	if c == nil || c.AccessKeyId == nil || c.SecretAccessKey == nil {
-		return cfg, fmt.Errorf("assume role %s: STS answered without credentials", id.roleARN)
+		return cfg, &plugin.Error{What: what, Err: cloudtoken.Malformed("STS answered without credentials")}
 	}
 	cfg.Credentials = aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(
 		*c.AccessKeyId, *c.SecretAccessKey, aws.ToString(c.SessionToken)))

@@ -2,8 +2,7 @@
 // replacement for cloud-provider-aws's binary that answers for every
 // private ECR host form, ECR Public and (like upstream) any other host with
 // the configured region, with node identity (the AWS SDK's default chain)
-// or, in service-account mode, the pod's role, through the node's shared
-// token cache.
+// or, in service-account mode, the pod's role, on the cloudtoken driver.
 package ecr
 
 import (
@@ -11,30 +10,21 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/smithy-go"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/kcred/kcred/plugin"
-	"github.com/kcred/kcred/tokencache"
+	"github.com/kcred/kcred/provider/cloudtoken"
 )
 
-// Provider answers kubelet requests for ECR credentials.
-type Provider struct {
-	role       string
-	log        *slog.Logger
-	cache      *tokencache.Cache
-	annotation string
-	envRoleARN string
-	getenv     func(string) string
-	now        func() time.Time
-}
+// Limits are ECR's token lifetimes: 12 hours as issued; an answer without
+// expiresAt (ECR always sends one) is assumed to last an hour.
+var Limits = cloudtoken.Limits{MaxLifetime: 12 * time.Hour, DefaultLifetime: time.Hour}
 
-// Options configure a Provider.
+// Options configure the role.
 type Options struct {
 	// RoleAnnotation is the service-account annotation naming the role to
 	// assume in service-account mode; empty means DefaultRoleAnnotation.
@@ -44,8 +34,16 @@ type Options struct {
 	Getenv func(string) string
 }
 
-// New returns a Provider using env's cache and logger.
-func New(env plugin.Env, opts Options) (*Provider, error) {
+// source is ECR's part of the driver: its token source.
+type source struct {
+	log        *slog.Logger
+	annotation string
+	envRoleARN string
+	getenv     func(string) string
+}
+
+// New returns the ecr-credential-provider for env.
+func New(env plugin.Env, opts Options) (*cloudtoken.Driver, error) {
 	annotation := opts.RoleAnnotation
 	if annotation == "" {
 		annotation = DefaultRoleAnnotation
@@ -58,106 +56,93 @@ func New(env plugin.Env, opts Options) (*Provider, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Provider{
-		role: env.Role, log: log, cache: env.Cache, annotation: annotation,
-		envRoleARN: roleARN, getenv: opts.Getenv, now: time.Now,
-	}, nil
+	c := &source{log: log, annotation: annotation, envRoleARN: roleARN, getenv: opts.Getenv}
+	return cloudtoken.New(env, c, Limits), nil
 }
 
-// Credentials returns the ECR token for the request's registry, keyed by
-// that registry exactly as requested (port kept).
+// Plan answers for any host (upstream does: a non-ECR host gets a token of
+// the configured region), keyed by the registry exactly as requested.
 //
 // Identity rule: without a service-account token, node credentials. With
 // one, the role named by the annotation, else by AWS_ECR_ROLE_ARN, is
 // assumed with it, and failing to assume it is an error; when neither names
 // a role, node credentials are used (as upstream does since v1.35).
-func (p *Provider) Credentials(ctx context.Context, req plugin.Request) (plugin.Answer, error) {
+func (c *source) Plan(req plugin.Request) (cloudtoken.Plan, error) {
 	if req.Registry == "" {
-		return plugin.Answer{}, fmt.Errorf("ecr: request for image %q has no registry host", req.Image)
+		return cloudtoken.Plan{}, &plugin.Error{What: "request for image " + plugin.Quote(req.Image) + " has no registry host"}
 	}
 	h := ParseHost(req.Registry)
-	id, err := p.identity(req)
+	id, err := c.identity(req)
 	if err != nil {
-		return plugin.Answer{}, err
+		return cloudtoken.Plan{}, err
 	}
 	// An ECR host names its region, so a cached token needs no SDK
-	// configuration at all; other hosts take the configured region, which
-	// only loading it tells.
+	// configuration at all; another host takes the configured region,
+	// which only loading the configuration (local files, no network) tells.
 	region := h.Region
-	var cfg aws.Config
-	loaded := false
-	load := func(ctx context.Context) error {
-		if loaded {
-			return nil
-		}
-		var err error
-		if cfg, err = loadConfig(ctx, region, p.log); err != nil {
-			return fmt.Errorf("ecr: load AWS configuration: %w (check AWS_PROFILE, AWS_CONFIG_FILE and the provider's env)", err)
-		}
-		loaded = true
-		return nil
-	}
+	var cfg *aws.Config
 	if region == "" {
-		if err := load(ctx); err != nil {
-			return plugin.Answer{}, err
+		loaded, err := loadConfig(context.Background(), "", c.log)
+		if err != nil {
+			return cloudtoken.Plan{}, configError(err)
 		}
-		if region = cfg.Region; region == "" {
-			return plugin.Answer{}, fmt.Errorf("ecr: no region for %s: the host is not an ECR host naming one and no region is configured (set AWS_REGION in the provider's env)", req.Registry)
+		if region = loaded.Region; region == "" {
+			return cloudtoken.Plan{}, &plugin.Error{What: "no region for " + req.Registry,
+				Err: errors.New("the host is not an ECR host naming one and no region is configured"), Check: "set AWS_REGION in the provider's env"}
 		}
+		cfg = &loaded
 	}
-	p.log.Info("ecr token needed", "registry", req.Registry, "host", h.String(), "region", region, "identity", id.kind(), "roleARN", id.roleARN)
-
-	key := tokencache.Key{Role: p.role, Identity: id.fingerprint, Scope: scope(h, region)}
-	var loadErr error
-	tok, hit, err := p.cache.Do(ctx, key, func(ctx context.Context) (tokencache.Token, error) {
-		if loadErr = load(ctx); loadErr != nil {
-			return tokencache.Token{}, loadErr
-		}
-		return p.fetch(ctx, cfg, h, id)
-	})
-	if loadErr != nil {
-		return plugin.Answer{}, loadErr
-	}
-	if err != nil {
-		return plugin.Answer{}, fmt.Errorf("ecr: get token for %s: %w%s", req.Registry, err, hint(ctx, err, h))
-	}
-	p.log.Info("ecr token obtained", "registry", req.Registry, "cached", hit, "expiresAt", tok.ExpiresAt)
-	return plugin.Answer{
-		Auth:         map[string]plugin.AuthConfig{req.Registry: {Username: tok.Username, Password: tok.Password}},
-		CacheKeyType: plugin.CacheKeyRegistry,
-		ExpiresAt:    tok.ExpiresAt,
+	return cloudtoken.Plan{
+		Keys:     []string{req.Registry},
+		Scope:    scope(h, region),
+		Identity: cloudtoken.Identity{Fingerprint: id.fingerprint, Description: id.describe(), ServiceAccount: id.roleARN != ""},
+		Fetch: func(ctx context.Context) (cloudtoken.Token, error) {
+			if cfg == nil {
+				loaded, err := loadConfig(ctx, region, c.log)
+				if err != nil {
+					return cloudtoken.Token{}, configError(err)
+				}
+				cfg = &loaded
+			}
+			tok, err := fetch(ctx, *cfg, h, id)
+			if err != nil {
+				return cloudtoken.Token{}, explain(err, h)
+			}
+			return tok, nil
+		},
 	}, nil
 }
 
-// fetch obtains a fresh token from AWS (a token-cache miss), within
-// plugin.FetchTimeout: the role's credentials in service-account mode, else the
-// node's, then the token.
-func (p *Provider) fetch(ctx context.Context, cfg aws.Config, h Host, id identity) (tokencache.Token, error) {
-	ctx, cancel := context.WithTimeout(ctx, plugin.FetchTimeout)
-	defer cancel()
+func configError(err error) error {
+	return &plugin.Error{What: "load AWS configuration", Err: err, Check: "check AWS_PROFILE, AWS_CONFIG_FILE and the provider's env"}
+}
+
+// fetch obtains a fresh token: the role's credentials in service-account
+// mode, else the node's, then the token.
+func fetch(ctx context.Context, cfg aws.Config, h Host, id identity) (cloudtoken.Token, error) {
 	if id.roleARN != "" {
 		var err error
 		if cfg, err = assumeRole(ctx, cfg, id); err != nil {
-			return tokencache.Token{}, err
+			return cloudtoken.Token{}, err
 		}
 	} else if err := nodeCredentials(ctx, cfg); err != nil {
-		return tokencache.Token{}, err
+		return cloudtoken.Token{}, err
 	}
-	return getToken(ctx, cfg, h, p.now())
+	return getToken(ctx, cfg, h)
 }
 
-// identity picks the request's credential source (see Credentials).
-func (p *Provider) identity(req plugin.Request) (identity, error) {
+// identity picks the request's credential source (see Plan).
+func (c *source) identity(req plugin.Request) (identity, error) {
 	if req.ServiceAccountToken == "" {
-		return nodeIdentity(p.getenv), nil
+		return nodeIdentity(c.getenv), nil
 	}
-	arn := roleARNFor(req.ServiceAccountAnnotations, p.annotation, p.envRoleARN)
-	if err := checkRoleARN(arn, "service-account annotation "+p.annotation); err != nil {
-		return identity{}, fmt.Errorf("ecr: %w", err)
+	arn := roleARNFor(req.ServiceAccountAnnotations, c.annotation, c.envRoleARN)
+	if err := checkRoleARN(arn, "service-account annotation "+c.annotation); err != nil {
+		return identity{}, err
 	}
 	if arn == "" {
-		p.log.Info("service-account mode without a role: using node credentials", "annotation", p.annotation, "env", RoleARNEnv)
-		return nodeIdentity(p.getenv), nil
+		c.log.Info("service-account mode without a role: using node credentials", "annotation", c.annotation, "env", RoleARNEnv)
+		return nodeIdentity(c.getenv), nil
 	}
 	return serviceAccountIdentity(arn, req.ServiceAccountToken), nil
 }
@@ -172,30 +157,32 @@ func scope(h Host, region string) string {
 	return fmt.Sprintf("private/%s/fips=%t/dualstack=%t", region, h.FIPS, h.DualStack)
 }
 
-// hint adds what to check: when the cloud could not be reached in time or
-// at all, or answered with something that is not an ECR answer. It names
-// the endpoint and the settings that choose it, never the response body.
-func hint(ctx context.Context, err error, h Host) string {
-	if ctx.Err() == nil && isDeadline(err) {
-		return fmt.Sprintf(" (gave up after %s; check that the node reaches the ECR and STS endpoints, and HTTPS_PROXY/NO_PROXY)", plugin.FetchTimeout)
+// explain adds what to check to an AWS error: which endpoint could not be
+// reached or answered something that is not AWS's, or what the identity
+// may lack. It names the endpoint and the settings that choose it, never
+// the response body. Errors that already carry a hint pass unchanged.
+func explain(err error, h Host) error {
+	var pe *plugin.Error
+	if errors.As(err, &pe) && pe.Hint() != "" {
+		return err
 	}
-	if isNetwork(err) {
-		return fmt.Sprintf(" (check that the node reaches %s, and HTTPS_PROXY/NO_PROXY)", endpointOf(err, h))
-	}
+	check := ""
 	var de *smithy.DeserializationError
-	var me *malformedError
-	if errors.As(err, &de) || errors.As(err, &me) {
-		return fmt.Sprintf(" (the answer is not an ECR answer: check that %s is ECR's and that no proxy answers in its place)", endpointOf(err, h))
-	}
 	var ae smithy.APIError
 	var oe *smithy.OperationError
-	if errors.As(err, &ae) && errors.As(err, &oe) && oe.ServiceID != "STS" { // STS errors carry their own hint
+	switch {
+	case cloudtoken.IsNetwork(err):
+		check = "check that the node reaches " + endpointOf(err, h) + ", and HTTPS_PROXY/NO_PROXY"
+	case errors.As(err, &de) || cloudtoken.IsMalformed(err):
+		check = "the answer is not an AWS answer: check that " + endpointOf(err, h) + " is AWS's and that no proxy answers in its place"
+	case errors.As(err, &ae) && errors.As(err, &oe):
 		if strings.Contains(ae.ErrorCode(), "Throttl") || ae.ErrorCode() == "TooManyRequestsException" {
-			return " (AWS throttled every attempt: retry later, or raise AWS_MAX_ATTEMPTS)"
+			check = "AWS throttled every attempt: retry later, or raise AWS_MAX_ATTEMPTS"
+		} else {
+			check = "check the credentials in use and that the identity may call " + signingName(h) + ":GetAuthorizationToken"
 		}
-		return fmt.Sprintf(" (check the credentials in use and that the identity may call %s:GetAuthorizationToken)", signingName(h))
 	}
-	return ""
+	return &plugin.Error{Err: err, Check: check}
 }
 
 // signingName is the IAM service prefix of h's token call.
@@ -204,15 +191,6 @@ func signingName(h Host) string {
 		return "ecr-public"
 	}
 	return "ecr"
-}
-
-// isNetwork reports whether err is a failure to send the request or read
-// the answer: refused, reset, unresolvable, TLS.
-func isNetwork(err error) bool {
-	var se *smithyhttp.RequestSendError
-	var oe *net.OpError
-	var dnse *net.DNSError
-	return errors.As(err, &se) || errors.As(err, &oe) || errors.As(err, &dnse)
 }
 
 // endpointOf names the endpoint the failed call went to, by the service
@@ -235,11 +213,4 @@ func endpointOf(err error, h Host) string {
 		return "the ECR endpoint (AWS_ENDPOINT_URL_ECR when set, else the region's api.ecr endpoint)"
 	}
 	return "the credentials endpoint (instance metadata, container credentials or the profile's)"
-}
-
-// isDeadline reports whether err is a timeout: the fetch deadline or an
-// HTTP attempt's.
-func isDeadline(err error) bool {
-	var ne net.Error
-	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
 }

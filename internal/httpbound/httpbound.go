@@ -1,0 +1,124 @@
+// Package httpbound bounds what kcred reads from the network: every
+// response body is cut off at MaxBody with an error, so a hostile or broken
+// endpoint that answers an endless body cannot drive an exec's memory or
+// time. The bound sits in the transport, below every SDK client, so no
+// provider can forget it.
+package httpbound
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// MaxBody is the largest response body any cloud endpoint kcred talks to
+// may send. Token answers are a few KiB; 1 MiB leaves room for verbose
+// error documents.
+const MaxBody = 1 << 20
+
+// ErrTooLarge is the error a body read returns past MaxBody.
+var ErrTooLarge = fmt.Errorf("response larger than %d bytes (not a token endpoint's answer)", MaxBody)
+
+// Wrap returns next with every response body bounded by MaxBody. A
+// Content-Length above the bound fails the round trip at once.
+func Wrap(next http.RoundTripper) http.RoundTripper {
+	if _, ok := next.(*transport); ok {
+		return next
+	}
+	return &transport{next: next}
+}
+
+type transport struct{ next http.RoundTripper }
+
+func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.next.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.ContentLength > MaxBody {
+		resp.Body.Close()
+		return nil, fmt.Errorf("%s %s: %w", req.Method, req.URL.Redacted(), ErrTooLarge)
+	}
+	resp.Body = Body(resp.Body)
+	return resp, nil
+}
+
+// Body bounds rc by MaxBody, for SDKs whose transport kcred cannot wrap but
+// whose responses it can reach (the AWS SDK's middleware stack).
+func Body(rc io.ReadCloser) io.ReadCloser {
+	if b, ok := rc.(*body); ok {
+		return b
+	}
+	return &body{rc: rc, left: MaxBody}
+}
+
+// body fails reads past its bound instead of truncating silently: a cut
+// JSON document must not parse as a smaller valid one.
+type body struct {
+	rc   io.ReadCloser
+	left int64
+}
+
+func (b *body) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		var one [1]byte
+		n, err := b.rc.Read(one[:])
+		if n > 0 {
+			return 0, ErrTooLarge
+		}
+		return 0, err
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.rc.Read(p)
+	b.left -= int64(n)
+	return n, err
+}
+
+func (b *body) Close() error { return b.rc.Close() }
+
+// Transport returns a fresh bounded transport for one client: proxies from
+// the environment (HTTPS_PROXY, NO_PROXY), the system roots (SSL_CERT_FILE
+// honoured), and dial, TLS and header timeouts so that a black-holed
+// endpoint fails an attempt instead of waiting for the caller's deadline.
+func Transport() http.RoundTripper {
+	return Wrap(base())
+}
+
+func base() *http.Transport {
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          10,
+		IdleConnTimeout:       30 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ResponseHeaderTimeout: 20 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}
+}
+
+// Client returns an *http.Client on a bounded Transport, each attempt
+// limited to timeout (zero: no per-attempt limit; the caller's context
+// still applies).
+func Client(timeout time.Duration) *http.Client {
+	return &http.Client{Transport: Transport(), Timeout: timeout}
+}
+
+var installOnce sync.Once
+
+// InstallDefault bounds http.DefaultTransport (and so http.DefaultClient),
+// for the SDK code paths that build their requests on it. Idempotent.
+func InstallDefault() {
+	installOnce.Do(func() {
+		http.DefaultTransport = Wrap(base())
+	})
+}
+
+// IsTooLarge reports whether err is a body over MaxBody.
+func IsTooLarge(err error) bool { return errors.Is(err, ErrTooLarge) }

@@ -1,0 +1,84 @@
+package plugin
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode/utf8"
+)
+
+// MaxQuoted bounds a piece of untrusted text (from the request, a cloud or
+// a child process) quoted in an error or a log line.
+const MaxQuoted = 512
+
+// MaxErrorLine bounds the one line a failing exec prints on stderr.
+const MaxErrorLine = 2048
+
+// cutMarker ends text that was cut to a bound.
+const cutMarker = "...[cut]"
+
+// Quote returns untrusted text s for an error message: double-quoted, with
+// control characters and invalid UTF-8 escaped, cut to MaxQuoted bytes of
+// input with a marker.
+func Quote(s string) string {
+	if len(s) <= MaxQuoted {
+		return strconv.Quote(s)
+	}
+	return strconv.Quote(cut(s, MaxQuoted)) + cutMarker
+}
+
+// Bound cuts untrusted text s to MaxQuoted bytes (with a marker), for log
+// attributes: the logger escapes control characters itself.
+func Bound(s string) string {
+	if len(s) <= MaxQuoted {
+		return s
+	}
+	return cut(s, MaxQuoted) + cutMarker
+}
+
+// cut returns at most n bytes of s, not splitting a UTF-8 sequence.
+func cut(s string, n int) string {
+	s = s[:n]
+	for i := 0; i < utf8.UTFMax && !utf8.ValidString(s); i++ {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// jwtPattern finds JSON Web Tokens (and JWS/JWE-like dotted base64url
+// blobs starting with a JSON header) wherever they appear in text.
+var jwtPattern = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{2,}(\.[A-Za-z0-9_-]*)*`)
+})
+
+// Redact replaces every occurrence of each secret in s, and anything shaped
+// like a JWT, with "[redacted]". Secrets shorter than 4 bytes are ignored:
+// replacing them would garble the text and they are not worth hiding.
+func Redact(s string, secrets ...string) string {
+	for _, sec := range secrets {
+		if len(sec) >= 4 {
+			s = strings.ReplaceAll(s, sec, "[redacted]")
+		}
+	}
+	if strings.Contains(s, "eyJ") {
+		s = jwtPattern().ReplaceAllString(s, "[redacted]")
+	}
+	return s
+}
+
+// errorLine is what a failing exec prints: folded onto one line, secrets
+// redacted, control characters escaped, bounded.
+func errorLine(role string, err error, secrets ...string) string {
+	line := Redact(OneLine(err.Error()), secrets...)
+	line = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return '?'
+		}
+		return r
+	}, strings.ToValidUTF8(line, "?"))
+	if len(line) > MaxErrorLine {
+		line = cut(line, MaxErrorLine) + cutMarker
+	}
+	return role + ": " + line
+}
