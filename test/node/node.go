@@ -520,6 +520,11 @@ spec:
 	return os.Rename(staged, filepath.Join(n.manifests, name+".yaml"))
 }
 
+// RemovePod removes the static pod name's manifest: the kubelet stops it.
+func (n *Node) RemovePod(name string) error {
+	return os.Remove(filepath.Join(n.manifests, name+".yaml"))
+}
+
 // Pods returns the kubelet's pods with their status (the read-only /pods).
 func (n *Node) Pods() ([]corev1.Pod, error) {
 	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/pods", readOnlyPort))

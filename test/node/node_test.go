@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -20,7 +21,19 @@ func TestLiveNode(t *testing.T) {
 	defer cancel()
 	bin := binariesForTest(t, ctx)
 	var log strings.Builder
-	res, err := Run(ctx, RunOptions{Bin: bin, Roles: Roles, Dir: t.TempDir(), Log: &log})
+	dir := t.TempDir()
+	res, err := Run(ctx, RunOptions{Bin: bin, Roles: Roles, Dir: dir, Log: &log})
+	defer func() {
+		if t.Failed() {
+			// The kubelet's view of the credential providers and pulls.
+			b, _ := os.ReadFile(filepath.Join(dir, "kubelet.log"))
+			for _, rec := range records(string(b)) {
+				if strings.Contains(rec, "plugin.go") || strings.Contains(rec, "Event occurred") {
+					t.Log(rec)
+				}
+			}
+		}
+	}()
 	t.Log("\n" + log.String())
 	if res != nil {
 		for _, l := range res.Leftovers {

@@ -38,16 +38,16 @@ type LogEntry struct {
 	KV  map[string]string
 }
 
-// KubeletEntries returns the kubelet log's structured lines whose message is
-// one of msgs.
+// KubeletEntries returns the kubelet log's structured entries whose message
+// is one of msgs.
 func (n *Node) KubeletEntries(msgs ...string) ([]LogEntry, error) {
 	b, err := os.ReadFile(n.KubeletLog)
 	if err != nil {
 		return nil, err
 	}
 	var out []LogEntry
-	for _, line := range strings.Split(string(b), "\n") {
-		_, rest, ok := strings.Cut(line, "] ")
+	for _, rec := range records(string(b)) {
+		_, rest, ok := strings.Cut(rec, "] ")
 		if !ok || !strings.HasPrefix(rest, `"`) {
 			continue
 		}
@@ -62,6 +62,25 @@ func (n *Node) KubeletEntries(msgs ...string) ([]LogEntry, error) {
 		}
 	}
 	return out, nil
+}
+
+// records splits klog output into entries: a line that does not start with
+// a klog header ("I1207 ...") continues the entry before it (a multi-line
+// value).
+func records(log string) []string {
+	var recs []string
+	for _, line := range strings.Split(log, "\n") {
+		if len(recs) > 0 && !isHeader(line) {
+			recs[len(recs)-1] += "\n" + line
+			continue
+		}
+		recs = append(recs, line)
+	}
+	return recs
+}
+
+func isHeader(line string) bool {
+	return len(line) > 5 && strings.ContainsRune("IWEF", rune(line[0])) && strings.Trim(line[1:5], "0123456789") == ""
 }
 
 // Messages the kubelet logs about credential providers and pulls.
@@ -93,24 +112,36 @@ func quoted(s string) (string, string, error) {
 	return "", s, fmt.Errorf("unterminated")
 }
 
-// parseKV parses klog's ` key="value" key=value` pairs.
+// parseKV parses klog's ` key="value" key=value` pairs, and its multi-line
+// values: `key=<` then the lines, each indented by a tab, then ` >`.
 func parseKV(s string) map[string]string {
 	kv := map[string]string{}
 	for {
 		s = strings.TrimLeft(s, " ")
 		k, rest, ok := strings.Cut(s, "=")
-		if !ok || k == "" || strings.ContainsAny(k, " \"") {
+		if !ok || k == "" || strings.ContainsAny(k, " \"\n") {
 			return kv
 		}
-		if strings.HasPrefix(rest, `"`) {
+		switch {
+		case strings.HasPrefix(rest, `"`):
 			v, r, err := quoted(rest)
 			if err != nil {
 				return kv
 			}
 			kv[k], s = v, r
-			continue
+		case strings.HasPrefix(rest, "<\n"):
+			body, r, ok := strings.Cut(rest[2:], "\n >")
+			if !ok {
+				return kv
+			}
+			lines := strings.Split(body, "\n")
+			for i, l := range lines {
+				lines[i] = strings.TrimPrefix(l, "\t")
+			}
+			kv[k], s = strings.Join(lines, "\n"), r
+		default:
+			v, r, _ := strings.Cut(rest, " ")
+			kv[k], s = v, r
 		}
-		v, r, _ := strings.Cut(rest, " ")
-		kv[k], s = v, r
 	}
 }

@@ -149,7 +149,8 @@ type Access struct {
 	// Cred says what authenticated the request: "cloud:PROVIDER" for a
 	// secret that provider's cloud issued, "registry token" for a bearer
 	// token the registry's token endpoint issued, "admin" for the seeding
-	// credential, "anonymous" or "unknown".
+	// credential, "anonymous" or "unknown"; "cloud API" marks a request
+	// to the cloud's own API served on the registry host (ACR's exchange).
 	Cred string
 }
 
@@ -232,6 +233,11 @@ func (w *World) Seed(ctx context.Context, ref string, img v1.Image) error {
 func (w *World) logged(host string, reg http.Handler, role *Role) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		a := Access{Host: host, Method: r.Method, Path: r.URL.Path, Cred: "anonymous"}
+		if r.URL.Path != "/v2" && !strings.HasPrefix(r.URL.Path, "/v2/") && r.URL.Path != registrytest.TokenPath {
+			// The cloud's own API on the registry host (ACR's
+			// /oauth2/exchange), which kcred calls: not registry traffic.
+			a.Cred = "cloud API"
+		}
 		user, secret, basic := r.BasicAuth()
 		if r.Method == http.MethodPost && r.URL.Path == registrytest.TokenPath {
 			body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
