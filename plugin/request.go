@@ -7,11 +7,12 @@ import (
 	"io"
 	"strings"
 
-	"github.com/distribution/reference"
 	"k8s.io/apimachinery/pkg/apis/meta/v1"
 	credv1 "k8s.io/kubelet/pkg/apis/credentialprovider/v1"
 	credv1alpha1 "k8s.io/kubelet/pkg/apis/credentialprovider/v1alpha1"
 	credv1beta1 "k8s.io/kubelet/pkg/apis/credentialprovider/v1beta1"
+
+	"github.com/kcred/kcred/match"
 )
 
 // The request apiVersions the kubelet speaks.
@@ -76,11 +77,11 @@ func DecodeRequest(data []byte) (Request, error) {
 	if req.Image == "" {
 		return Request{}, errors.New("decode request: image is missing or empty")
 	}
-	named, err := reference.ParseNormalizedNamed(req.Image)
+	domain, _, err := match.SplitImage(req.Image)
 	if err != nil {
 		return Request{}, fmt.Errorf("decode request: image %s is invalid: %v", Quote(req.Image), err)
 	}
-	req.Registry = reference.Domain(named)
+	req.Registry = domain
 	return req, nil
 }
 

@@ -22,6 +22,11 @@ const (
 	mirrorHost    = "mcr.microsoft.com"
 	dockerHubHost = "index.docker.io"
 	ocirHost      = "iad.ocir.io"
+	// harborHost is a registry with no token API (Harbor, Artifactory, a
+	// pull-through cache): a robot account's static password.
+	harborHost = "harbor.kcred.example"
+	harborUser = "robot$demo"
+	harborPass = "demo-robot-password"
 )
 
 // world is the emulated clouds and the registries behind them.
@@ -96,6 +101,10 @@ func newWorld() (*world, error) {
 		Other: w.oci,
 	}
 	if err := w.registry(ocir, ocirHost); err != nil {
+		return nil, err
+	}
+	// The private registry accepts exactly its robot account.
+	if err := w.registry(registrytest.Options{Basic: func(user, pass string) bool { return user == harborUser && pass == harborPass }}, harborHost); err != nil {
 		return nil, err
 	}
 	// Docker Hub: public, no credentials.

@@ -203,3 +203,19 @@ func Make(t testing.TB, args ...string) {
 		t.Fatalf("make %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 }
+
+// Request is a credentialprovider.kubelet.k8s.io/v1 CredentialProviderRequest
+// for image, as the kubelet writes it on a plugin's stdin.
+func Request(image string) string {
+	return `{"kind":"CredentialProviderRequest","apiVersion":"credentialprovider.kubelet.k8s.io/v1","image":"` + image + `"}`
+}
+
+// Response is the part of a CredentialProviderResponse that tests check.
+type Response struct {
+	CacheKeyType  string `json:"cacheKeyType"`
+	CacheDuration string `json:"cacheDuration"`
+	Auth          map[string]struct {
+		Username string `json:"username"`
+		Password string `json:"password"`
+	} `json:"auth"`
+}

@@ -16,19 +16,6 @@ import (
 // environment), with shell-script helpers that answer, miss, hang, flood
 // and fail.
 
-type response struct {
-	CacheKeyType  string `json:"cacheKeyType"`
-	CacheDuration string `json:"cacheDuration"`
-	Auth          map[string]struct {
-		Username string `json:"username"`
-		Password string `json:"password"`
-	} `json:"auth"`
-}
-
-func request(image string) string {
-	return `{"kind":"CredentialProviderRequest","apiVersion":"credentialprovider.kubelet.k8s.io/v1","image":"` + image + `"}`
-}
-
 type harness struct {
 	t   *testing.T
 	bin string
@@ -58,16 +45,16 @@ func (h *harness) helper(name, body string) string {
 
 func (h *harness) run(image string, args ...string) exectest.Result {
 	h.t.Helper()
-	return exectest.Run(h.t, h.bin, args, h.env, request(image))
+	return exectest.Run(h.t, h.bin, args, h.env, exectest.Request(image))
 }
 
-func (h *harness) ok(image string, args ...string) response {
+func (h *harness) ok(image string, args ...string) exectest.Response {
 	h.t.Helper()
 	res := h.run(image, args...)
 	if res.Code != 0 {
 		h.t.Fatalf("%s %v: exit %d: %s", image, args, res.Code, res.Stderr)
 	}
-	var r response
+	var r exectest.Response
 	if err := json.Unmarshal([]byte(res.Stdout), &r); err != nil {
 		h.t.Fatalf("%s: answer %q: %v", image, res.Stdout, err)
 	}

@@ -16,7 +16,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
 	"slices"
 	"strings"
@@ -160,6 +159,3 @@ func passes(patterns []string, name string) bool {
 	}
 	return false
 }
-
-// environ is kcred's environment; a variable for tests.
-var environ = os.Environ

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kcred/kcred/match"
@@ -26,7 +27,7 @@ var Role = plugin.Role{
 		fs.DurationVar(&o.CacheDuration, "cache-duration", 0, "how long the kubelet may cache an answer (default: its defaultCacheDuration); set it below the helper's credential lifetime")
 		fs.Func("pass-env", "NAME or PREFIX*: also give the helper these variables (e.g. from the provider's env in the kubelet config); repeatable. It always gets "+strings.Join(baseEnv, ", "), func(s string) error {
 			for _, p := range strings.Split(s, ",") {
-				if !envPattern.MatchString(p) {
+				if !envPattern().MatchString(p) {
 					return fmt.Errorf("%q is not a variable name or PREFIX*", p)
 				}
 				o.PassEnv = append(o.PassEnv, p)
@@ -42,9 +43,15 @@ var Role = plugin.Role{
 	},
 }
 
+// The patterns are compiled on first use, not at package init: init runs on
+// every exec of every role.
 var (
-	helperName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
-	envPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*\*?$`)
+	helperName = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+	})
+	envPattern = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*\*?$`)
+	})
 )
 
 // Options configure a Provider.
@@ -75,7 +82,7 @@ func New(env plugin.Env, o Options) (*Provider, error) {
 	case o.Helper != "" && o.HelperPath != "":
 		return nil, errors.New("--helper and --helper-path both given (name the helper once)")
 	case o.Helper != "":
-		if !helperName.MatchString(o.Helper) {
+		if !helperName().MatchString(o.Helper) {
 			return nil, fmt.Errorf("--helper %q: want the NAME of docker-credential-NAME, e.g. ecr-login (or give a file with --helper-path)", o.Helper)
 		}
 		p, err := exec.LookPath("docker-credential-" + o.Helper)
@@ -94,7 +101,7 @@ func New(env plugin.Env, o Options) (*Provider, error) {
 	if err := checkExecutable(path); err != nil {
 		return nil, plugin.Fail("credential helper", err, "install it owned by root and not writable by group or others")
 	}
-	return &Provider{path: path, env: helperEnv(environ(), o.PassEnv), o: o, plugEnv: env}, nil
+	return &Provider{path: path, env: helperEnv(os.Environ(), o.PassEnv), o: o, plugEnv: env}, nil
 }
 
 // checkExecutable refuses what is not a regular executable file, or is

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/kcred/kcred/plugin"
@@ -20,15 +21,23 @@ const maxSummary = 300
 // shorter, so nothing past this could show.
 const scanLimit = 4096
 
+// The patterns are compiled on first use (a failing helper), not at
+// package init: init runs on every exec of every role.
 var (
 	// secretField is a "password=...", "token: ..." style pair: the value
 	// goes.
-	secretField = regexp.MustCompile(`(?i)((?:password|passwd|pwd|secret|token|api[-_]?key|access[-_]?key|authorization|credentials?)s?["']?\s*[=:]\s*(?:bearer\s+|basic\s+)?)("[^"]*"|'[^']*'|[^\s,;&"']+)`)
+	secretField = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)((?:password|passwd|pwd|secret|token|api[-_]?key|access[-_]?key|authorization|credentials?)s?["']?\s*[=:]\s*(?:bearer\s+|basic\s+)?)("[^"]*"|'[^']*'|[^\s,;&"']+)`)
+	})
 	// authScheme is an HTTP "Bearer ..." or "Basic ..." credential.
-	authScheme = regexp.MustCompile(`(?i)\b((?:bearer|basic)\s+)([A-Za-z0-9+/_.~-]+=*)`)
+	authScheme = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)\b((?:bearer|basic)\s+)([A-Za-z0-9+/_.~-]+=*)`)
+	})
 	// tokenLike is a long run of token characters (base64, hex, a JWT);
 	// redactToken keeps those without both letters and digits.
-	tokenLike = regexp.MustCompile(`[A-Za-z0-9+/_.~-]{20,}=*`)
+	tokenLike = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`[A-Za-z0-9+/_.~-]{20,}=*`)
+	})
 )
 
 // summarise returns the helper's stderr fit for a log line or an error:
@@ -43,9 +52,9 @@ func summarise(stderr string, known ...string) string {
 		stderr = stderr[:scanLimit]
 	}
 	s := plugin.OneLine(escapeControls(stderr))
-	s = secretField.ReplaceAllString(s, "$1"+redacted)
-	s = authScheme.ReplaceAllString(s, "$1"+redacted)
-	s = tokenLike.ReplaceAllStringFunc(s, redactToken)
+	s = secretField().ReplaceAllString(s, "$1"+redacted)
+	s = authScheme().ReplaceAllString(s, "$1"+redacted)
+	s = tokenLike().ReplaceAllStringFunc(s, redactToken)
 	if utf8.RuneCountInString(s) > maxSummary {
 		s = string([]rune(s)[:maxSummary]) + fmt.Sprintf("... (%d bytes in all)", total)
 	}
