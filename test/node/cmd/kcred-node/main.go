@@ -53,6 +53,7 @@ func demo(ctx context.Context, binDir string) error {
 	defer os.RemoveAll(dir)
 	fmt.Println("== a live node: the real kubelet, containerd and runc; kcred as the credential providers")
 	res, err := node.Run(ctx, node.RunOptions{Bin: bin, Roles: node.Roles, Dir: dir, Log: os.Stdout, Hold: show})
+	bad := false
 	if res != nil {
 		for _, p := range res.Pods {
 			fmt.Printf("\n== pod %s (%s): %s in %s\n", p.Pod, p.Image, p.State.State, p.Took.Round(100*time.Millisecond))
@@ -70,6 +71,7 @@ func demo(ctx context.Context, binDir string) error {
 			}
 			for _, d := range p.Disagreements() {
 				fmt.Printf("   DISAGREES: %s\n", d)
+				bad = true
 			}
 		}
 		fmt.Println()
@@ -78,7 +80,11 @@ func demo(ctx context.Context, binDir string) error {
 		}
 		for _, l := range res.Leftovers {
 			fmt.Println("LEFT BEHIND:", l)
+			bad = true
 		}
+	}
+	if err == nil && bad {
+		err = fmt.Errorf("the live node disagreed with kcred check or left something behind (above)")
 	}
 	return err
 }
@@ -117,7 +123,7 @@ func prediction(prs []*kubelet.ProviderReport, provider string) string {
 		case p.CacheHit:
 			return provider + ": kubelet cache hit under " + p.CacheKey + ", no exec"
 		case p.Error != "":
-			return provider + " execs and fails: " + p.Error
+			return provider + " execs and fails: " + strings.Join(strings.Fields(p.Error), " ")
 		default:
 			return fmt.Sprintf("%s execs, returns cacheKeyType %s for %s, auth for %s", provider, p.CacheKeyType, p.CacheDuration, strings.Join(p.Auth, ", "))
 		}
