@@ -27,7 +27,7 @@ const MaxBody = 1 << 20
 const MaxConn = 4 * MaxBody
 
 // ErrTooLarge is the error a read returns past MaxBody or MaxConn.
-var ErrTooLarge = fmt.Errorf("response larger than %d bytes (not a token endpoint's answer)", MaxBody)
+var ErrTooLarge = fmt.Errorf("response larger than %d bytes: not a token endpoint's answer", MaxBody)
 
 // Wrap returns next with every response body bounded by MaxBody. A
 // Content-Length above the bound fails the round trip at once.
