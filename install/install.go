@@ -69,6 +69,20 @@ type Options struct {
 	// Verify checks that the file at path answers as l.Role; nil runs
 	// `path --version` (VersionCheck).
 	Verify func(path string, l Link) error
+	// Windows installs for a Windows node: every file is named NAME.exe
+	// (the kubelet finds providers with exec.LookPath, which wants an
+	// executable extension there) and each provider name is a copy of the
+	// binary, not a symlink (creating one needs a privilege an installer
+	// cannot count on).
+	Windows bool
+}
+
+// fileName is the name in the bin dir of the binary or of a provider name.
+func (o Options) fileName(name string) string {
+	if o.Windows {
+		return name + ".exe"
+	}
+	return name
 }
 
 // Run installs as o says, reporting one line per action to say. On error
@@ -106,16 +120,25 @@ func Run(o Options, say func(string)) error {
 		say(fmt.Sprintf("config validated %s: the kubelet would start with %s", o.Config, cfg.describe()))
 	}
 
+	// On Windows each name is a copy of the binary: a copy of the binary
+	// being replaced is kcred's own, replaced without keeping it.
+	previousSelf, _ := fileSum(filepath.Join(o.BinDir, o.fileName(BinaryName)))
 	if err := installBinary(o, say); err != nil {
 		return err
 	}
 	for _, l := range o.Links {
-		if err := link(o.BinDir, l.Name, say); err != nil {
+		var err error
+		if o.Windows {
+			err = copyBinary(o.BinDir, o.fileName(l.Name), o.fileName(BinaryName), previousSelf, say)
+		} else {
+			err = link(o.BinDir, l.Name, say)
+		}
+		if err != nil {
 			return err
 		}
 	}
 	for _, l := range o.Links {
-		path := filepath.Join(o.BinDir, l.Name)
+		path := filepath.Join(o.BinDir, o.fileName(l.Name))
 		if err := o.Verify(path, l); err != nil {
 			return fmt.Errorf("verify %s at %s: %v", l.Role, path, err)
 		}
@@ -176,9 +199,10 @@ func VersionCheck(path, role, version string) error {
 	return nil
 }
 
-// installBinary puts Self at BinDir/kcred, unless identical content is there.
+// installBinary puts Self at BinDir/kcred (kcred.exe on Windows), unless
+// identical content is there.
 func installBinary(o Options, say func(string)) error {
-	dst := filepath.Join(o.BinDir, BinaryName)
+	dst := filepath.Join(o.BinDir, o.fileName(BinaryName))
 	selfSum, err := fileSum(o.Self)
 	if err != nil {
 		return fmt.Errorf("read own executable: %v", err)
@@ -226,12 +250,17 @@ func preVerify(o Options, bin string) error {
 		return fmt.Errorf("verify the new binary: %v", err)
 	}
 	for _, l := range o.Links {
-		path := filepath.Join(dir, l.Name)
-		if err := os.Symlink(abs, path); err != nil {
+		path := filepath.Join(dir, o.fileName(l.Name))
+		if o.Windows {
+			err = copyFile(abs, path)
+		} else {
+			err = os.Symlink(abs, path)
+		}
+		if err != nil {
 			return fmt.Errorf("verify the new binary: %v", err)
 		}
 		if err := o.Verify(path, l); err != nil {
-			return fmt.Errorf("verify %s: the new binary, written to %s, fails: %v (nothing replaced)", l.Role, filepath.Join(o.BinDir, BinaryName), err)
+			return fmt.Errorf("verify %s: the new binary, written to %s, fails: %v (nothing replaced)", l.Role, filepath.Join(o.BinDir, o.fileName(BinaryName)), err)
 		}
 	}
 	return nil
@@ -274,6 +303,73 @@ func link(dir, name string, say func(string)) error {
 		return fmt.Errorf("link %s: %v", path, err)
 	}
 	say(fmt.Sprintf("linked %s -> %s%s", path, BinaryName, note))
+	return nil
+}
+
+// copyBinary makes dir/name a copy of dir/binary, the Windows way of
+// link: a previous file of that name that is neither such a copy nor a copy
+// of the binary's previous content (previousSelf, a SHA-256) is kept as
+// name+PreviousSuffix, then replaced by the rename of a complete temporary
+// copy. (Windows refuses to replace an executable while it runs:
+// a kubelet exec of that very name at that moment fails the install, and
+// the DaemonSet's restart retries it.)
+func copyBinary(dir, name, binary, previousSelf string, say func(string)) error {
+	path, src := filepath.Join(dir, name), filepath.Join(dir, binary)
+	fi, err := os.Lstat(path)
+	exists := err == nil
+	switch {
+	case exists && fi.IsDir():
+		return fmt.Errorf("copy to %s: a directory of that name is in the way", path)
+	case !exists && !errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("copy to %s: %v", path, err)
+	}
+	want, err := fileSum(src)
+	if err != nil {
+		return fmt.Errorf("copy to %s: %v", path, err)
+	}
+	note := ""
+	if exists {
+		got, _ := fileSum(path)
+		switch {
+		case got == want && fi.Mode().IsRegular():
+			say(fmt.Sprintf("unchanged %s (a copy of %s)", path, binary))
+			return nil
+		case got != "" && got == previousSelf && fi.Mode().IsRegular():
+			note = " (replaced the previous kcred)"
+		default:
+			backup, err := keepPrevious(dir, name, fi)
+			if err != nil {
+				return fmt.Errorf("copy to %s: keep the previous %s: %v", path, name, err)
+			}
+			note = fmt.Sprintf(" (replaced %s, kept as %s)", kindOf(fi), backup)
+		}
+	}
+	if err := copyFile(src, path); err != nil {
+		return fmt.Errorf("copy to %s: %v", path, err)
+	}
+	if err := atomicfile.SyncDir(dir); err != nil {
+		return fmt.Errorf("copy to %s: %v", path, err)
+	}
+	say(fmt.Sprintf("copied %s to %s%s", binary, path, note))
+	return nil
+}
+
+// copyFile writes a copy of src (mode 0755) at dst through a temporary file
+// in dst's directory and a rename.
+func copyFile(src, dst string) error {
+	f, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	tmp, err := atomicfile.TempFile(filepath.Dir(dst), tempPrefix, f, 0o755)
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		os.Remove(tmp)
+		return err
+	}
 	return nil
 }
 

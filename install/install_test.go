@@ -11,7 +11,7 @@ import (
 // fakeKcred answers `NAME --version` as kcred does: "ROLE (kcred) test",
 // where alias-a is an alias of role-a.
 const fakeKcred = `#!/bin/sh
-name=$(basename "$0")
+name=$(basename "$0" .exe)
 case "$name" in
 alias-a) name=role-a ;;
 esac

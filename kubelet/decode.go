@@ -3,6 +3,7 @@ package kubelet
 import (
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -16,14 +17,12 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// The kubelet decodes configs and plugin responses with one strict codec
-// factory (unknown and duplicate fields are errors, JSON or YAML).
-var (
-	scheme = runtime.NewScheme()
-	codecs = serializer.NewCodecFactory(scheme, serializer.EnableStrict)
-)
-
-func init() {
+// codecs is the kubelet's one strict codec factory for configs and plugin
+// responses (unknown and duplicate fields are errors, JSON or YAML). It is
+// built on first use, not in init: the node binary links this package for
+// `kcred check`, and every plugin exec would otherwise pay for the scheme.
+var codecs = sync.OnceValue(func() serializer.CodecFactory {
+	scheme := runtime.NewScheme()
 	install.Install(scheme)
 	for _, add := range []func(*runtime.Scheme) error{configv1.AddToScheme, configv1alpha1.AddToScheme} {
 		if err := add(scheme); err != nil {
@@ -36,7 +35,8 @@ func init() {
 	// inits on every plugin exec. Decoding v1beta1 into the v1alpha1 type
 	// accepts and refuses exactly the same documents.
 	scheme.AddKnownTypeWithName(schema.GroupVersion{Group: configGroup, Version: "v1beta1"}.WithKind("CredentialProviderConfig"), &configv1alpha1.CredentialProviderConfig{})
-}
+	return serializer.NewCodecFactory(scheme, serializer.EnableStrict)
+})
 
 // configGroup is the API group of CredentialProviderConfig.
 const configGroup = "kubelet.config.k8s.io"
@@ -60,7 +60,7 @@ func peekGVK(data []byte) (schema.GroupVersionKind, bool) {
 
 // decodeConfig decodes one config file of any supported version.
 func decodeConfig(data []byte) ([]Provider, error) {
-	obj, gvk, err := codecs.UniversalDeserializer().Decode(data, nil, nil)
+	obj, gvk, err := codecs().UniversalDeserializer().Decode(data, nil, nil)
 	switch {
 	case err == nil:
 	case runtime.IsMissingKind(err):
@@ -69,7 +69,7 @@ func decodeConfig(data []byte) ([]Provider, error) {
 	case runtime.IsMissingVersion(err):
 		return nil, errors.New("Object 'apiVersion' is missing in '<file contents not shown: they may hold secrets>'")
 	case runtime.IsNotRegisteredError(err):
-		// The kubelet's scheme knows v1beta1's other kinds (see init) and
+		// The kubelet's scheme knows v1beta1's other kinds (see codecs) and
 		// refuses them at the kind check.
 		if g, ok := peekGVK(data); ok && g.Group == configGroup && g.Version == "v1beta1" && v1beta1OtherKinds[g.Kind] {
 			return nil, fmt.Errorf("failed to decode %q (wrong Kind)", g.Kind)

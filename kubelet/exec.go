@@ -3,10 +3,15 @@ package kubelet
 import (
 	"bytes"
 	"context"
+	stdjson "encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"sync"
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
@@ -43,10 +48,32 @@ type AuthConfig struct {
 type Exchange struct {
 	// Stdin is the encoded request exactly as written to the plugin. It holds
 	// the service-account token in service-account mode.
-	Stdin  []byte
+	Stdin []byte
+	// Stdout and Stderr are what the plugin wrote, each at most MaxOutput
+	// bytes.
 	Stdout []byte
 	Stderr []byte
+	// Secrets are the password-looking values of the answer on stdout,
+	// whether or not the kubelet would accept it, for redaction: a rejected
+	// answer's password may still be echoed on stderr.
+	Secrets []string
 }
+
+// secretsWith is every secret of the exchange: the answer's and the
+// request's service-account token.
+func (ex Exchange) secretsWith(req Request) []string {
+	return append([]string{req.ServiceAccountToken}, ex.Secrets...)
+}
+
+// MaxOutput bounds what Exec keeps of a plugin's stdout and, separately, of
+// its stderr. The kubelet buffers both without a bound; a plugin writing
+// more is stopped and reported instead.
+const MaxOutput = 1 << 20
+
+// exitGrace is how long, after killing a plugin at the timeout, Exec waits
+// for its stdout and stderr to close before concluding that a process it
+// started holds them.
+const exitGrace = 500 * time.Millisecond
 
 // Exec runs provider p from binDir as the kubelet does: binDir/name with the
 // args verbatim, environ followed by the config's env (the last duplicate
@@ -59,33 +86,219 @@ func Exec(ctx context.Context, binDir string, p Provider, req Request, environ [
 	if err != nil || !contains(apiVersions, p.APIVersion) {
 		return nil, ex, fmt.Errorf("invalid apiVersion: %q", p.APIVersion)
 	}
-	info, _ := runtime.SerializerInfoForMediaType(codecs.SupportedMediaTypes(), runtime.ContentTypeJSON)
+	info, _ := runtime.SerializerInfoForMediaType(codecs().SupportedMediaTypes(), runtime.ContentTypeJSON)
 	in := &credapi.CredentialProviderRequest{Image: req.Image, ServiceAccountToken: req.ServiceAccountToken, ServiceAccountAnnotations: req.ServiceAccountAnnotations}
-	ex.Stdin, err = runtime.Encode(codecs.EncoderForVersion(info.Serializer, gv), in)
+	ex.Stdin, err = runtime.Encode(codecs().EncoderForVersion(info.Serializer, gv), in)
 	if err != nil {
 		return nil, ex, fmt.Errorf("failed to encode auth request: error encoding request: %w", err)
 	}
 
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, filepath.Join(binDir, p.Name), p.Args...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = bytes.NewReader(ex.Stdin), &stdout, &stderr
+	cmd := exec.Command(filepath.Join(binDir, p.Name), p.Args...)
+	cmd.Stdin = bytes.NewReader(ex.Stdin)
 	env := append([]string(nil), environ...)
 	for _, e := range p.Env {
 		env = append(env, e.Name+"="+e.Value)
 	}
 	cmd.Env = env
-	runErr := cmd.Run()
-	ex.Stdout, ex.Stderr = stdout.Bytes(), stderr.Bytes()
-	if ctx.Err() != nil {
-		runErr = ctx.Err()
-	}
+	var runErr error
+	ex.Stdout, ex.Stderr, runErr = runBounded(ctx, cmd)
+	ex.Secrets = answerSecrets(ex.Stdout)
 	if runErr != nil {
-		return nil, ex, fmt.Errorf("error execing credential provider plugin %s for image %s: %w: %s", p.Name, req.Image, runErr, stderr.String())
+		return nil, ex, fmt.Errorf("error execing credential provider plugin %s for image %s: %w: %s", p.Name, req.Image, runErr, cut(ex.Stderr, ex.secretsWith(req)))
 	}
 	resp, err := DecodeResponse(ex.Stdout, p.APIVersion)
 	return resp, ex, err
+}
+
+// runBounded runs cmd as the kubelet does, killed when ctx ends, but never
+// waits past ctx's end and never keeps more than MaxOutput of either output.
+// The kubelet reads a plugin's stdout and stderr until they close, with no
+// WaitDelay: a process the plugin started that keeps them open hangs the
+// kubelet's lookup after the plugin exits (its timeout then no longer
+// applies) or after the timeout kills the plugin. runBounded reports that
+// instead of hanging, and kills the plugin's whole process group.
+func runBounded(ctx context.Context, cmd *exec.Cmd) (stdout, stderr []byte, err error) {
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		return nil, nil, err
+	}
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		outR.Close()
+		outW.Close()
+		return nil, nil, err
+	}
+	cmd.Stdout, cmd.Stderr = outW, errW
+	// Only a backstop for the stdin copy: the outputs are our own pipes.
+	cmd.WaitDelay = time.Second
+	newProcessGroup(cmd)
+	err = cmd.Start()
+	outW.Close()
+	errW.Close()
+	if err != nil {
+		outR.Close()
+		errR.Close()
+		return nil, nil, err
+	}
+
+	outBuf := &boundedBuffer{name: "stdout"}
+	errBuf := &boundedBuffer{name: "stderr"}
+	overflow := make(chan error, 2)
+	readsDone := make(chan struct{})
+	go func() {
+		var wg sync.WaitGroup
+		for _, r := range []struct {
+			f   *os.File
+			buf *boundedBuffer
+		}{{outR, outBuf}, {errR, errBuf}} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := io.Copy(r.buf, r.f); errors.Is(err, errOverflow) {
+					overflow <- fmt.Errorf("%s exceeded %d bytes: kcred check stopped reading it and killed the plugin (the kubelet would buffer all of it in memory until the plugin exits or its timeout kills it)", r.buf.name, MaxOutput)
+				}
+			}()
+		}
+		wg.Wait()
+		close(readsDone)
+	}()
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+
+	// stop kills every process of the plugin's group and abandons the
+	// outputs.
+	stop := func() {
+		killProcessGroup(cmd)
+		outR.Close()
+		errR.Close()
+		<-readsDone
+	}
+	result := func(err error) ([]byte, []byte, error) {
+		return outBuf.Bytes(), errBuf.Bytes(), err
+	}
+	// done is the result once both outputs are closed, or one overflowed (a
+	// reader that stops at the bound also ends).
+	done := func(err error) ([]byte, []byte, error) {
+		select {
+		case oerr := <-overflow:
+			stop()
+			return result(oerr)
+		default:
+			return result(err)
+		}
+	}
+	held := "a process it started still holds its stdout or stderr open: the kubelet would hang here, reading until that process closes them (its exec has no WaitDelay)"
+
+	select {
+	case err := <-overflow:
+		stop()
+		<-exited
+		return result(err)
+	case <-ctx.Done():
+		// The kubelet kills the plugin itself, then reads its outputs to
+		// their end.
+		_ = cmd.Process.Kill()
+		<-exited
+		select {
+		case <-readsDone:
+			return done(ctx.Err())
+		case <-time.After(exitGrace):
+			stop()
+			return result(fmt.Errorf("%w; the plugin was killed, but %s", ctx.Err(), held))
+		}
+	case waitErr := <-exited:
+		select {
+		case <-readsDone:
+			// The group may still hold processes that closed their outputs;
+			// the kubelet leaves them, and so do we.
+			return done(waitErr)
+		case err := <-overflow:
+			stop()
+			return result(err)
+		case <-ctx.Done():
+			stop()
+			return result(fmt.Errorf("the plugin exited, but %s; its timeout no longer applies once the plugin has exited; kcred check stopped waiting at its timeout", held))
+		}
+	}
+}
+
+// MaxShownStderr bounds the stderr a report shows (in an exec error and as
+// the provider's stderr); Exchange.Stderr keeps up to MaxOutput.
+const MaxShownStderr = 4 << 10
+
+// cut is stderr as a report shows it: the kubelet logs all of it, but a
+// report that repeats a megabyte of it helps no one. The cut never splits one
+// of secrets (which the report redacts later, whole), so no part of one
+// survives redaction.
+func cut(stderr []byte, secrets []string) string {
+	if len(stderr) <= MaxShownStderr {
+		return string(stderr)
+	}
+	n := MaxShownStderr
+	for moved := true; moved; {
+		moved = false
+		for _, sec := range secrets {
+			if sec == "" {
+				continue
+			}
+			end := min(len(stderr), n+len(sec)-1)
+			if i := bytes.LastIndex(stderr[:end], []byte(sec)); i >= 0 && i < n && i+len(sec) > n {
+				n, moved = i, true
+			}
+		}
+	}
+	return fmt.Sprintf("%s… (%d more bytes of stderr not shown)", stderr[:n], len(stderr)-n)
+}
+
+// errOverflow stops a boundedBuffer's copy.
+var errOverflow = errors.New("output limit reached")
+
+// boundedBuffer keeps the first MaxOutput bytes written to it, then fails.
+// It has only Write (no ReadFrom), so io.Copy cannot bypass the bound.
+type boundedBuffer struct {
+	name string
+	buf  []byte
+}
+
+func (b *boundedBuffer) Write(p []byte) (int, error) {
+	if room := MaxOutput - len(b.buf); len(p) > room {
+		b.buf = append(b.buf, p[:room]...)
+		return room, errOverflow
+	}
+	b.buf = append(b.buf, p...)
+	return len(p), nil
+}
+
+// Bytes is what was kept.
+func (b *boundedBuffer) Bytes() []byte { return b.buf }
+
+// secretField matches a JSON member or YAML line whose key looks like it
+// holds a secret, capturing the value.
+var (
+	secretJSON = regexp.MustCompile(`(?i)"[a-z0-9_.-]*(?:password|passwd|secret|token)[a-z0-9_.-]*"\s*:\s*"((?:[^"\\]|\\.)*)"`)
+	secretYAML = regexp.MustCompile(`(?im)^[\s-]*"?[a-z0-9_.-]*(?:password|passwd|secret|token)[a-z0-9_.-]*"?\s*:\s*['"]?([^\s'"]+)`)
+)
+
+// answerSecrets is every password-looking value in a plugin's stdout, read
+// as loosely as possible: the kubelet may reject the answer (wrong
+// apiVersion, unknown field, not JSON at all) and the plugin may still have
+// echoed its password elsewhere.
+func answerSecrets(stdout []byte) []string {
+	var out []string
+	for _, m := range secretJSON.FindAllSubmatch(stdout, -1) {
+		raw := string(m[1])
+		out = append(out, raw)
+		var s string
+		if stdjson.Unmarshal([]byte(`"`+raw+`"`), &s) == nil && s != raw {
+			out = append(out, s)
+		}
+	}
+	for _, m := range secretYAML.FindAllSubmatch(stdout, -1) {
+		out = append(out, string(m[1]))
+	}
+	return out
 }
 
 // DecodeResponse validates a plugin's stdout in the kubelet's order: one JSON
@@ -99,7 +312,7 @@ func DecodeResponse(data []byte, apiVersion string) (*Response, error) {
 	if got := gvk.GroupVersion().String(); got != apiVersion {
 		return nil, fmt.Errorf("apiVersion from credential plugin response did not match expected apiVersion:%s, actual apiVersion:%s", apiVersion, got)
 	}
-	obj, gvk2, err := codecs.UniversalDecoder().Decode(data, nil, nil)
+	obj, gvk2, err := codecs().UniversalDecoder().Decode(data, nil, nil)
 	r, ok := obj.(*credapi.CredentialProviderResponse)
 	if err != nil || gvk2.Kind != "CredentialProviderResponse" || gvk2.Group != credapi.GroupName || !ok {
 		return nil, errors.New("error decoding credential provider plugin response from stdout")

@@ -165,7 +165,8 @@ func (s *Simulator) provide(ctx context.Context, p Provider, image string) (*Pro
 	}
 	pr.Executed = true
 	resp, ex, err := Exec(ctx, s.binDir, p, req, environ(), timeout)
-	pr.Request, pr.Stderr = string(ex.Stdin), string(ex.Stderr)
+	pr.Request, pr.Stderr = string(ex.Stdin), cut(ex.Stderr, ex.secretsWith(req))
+	pr.passwords = append(pr.passwords, ex.Secrets...)
 	if err != nil {
 		return fail(fmt.Errorf("failed to get credential from external registry credential provider: %w", err))
 	}

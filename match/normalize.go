@@ -2,24 +2,27 @@ package match
 
 import (
 	"strings"
-
-	"github.com/distribution/reference"
 )
 
 // Normalize returns what the kubelet matches and sends to plugins
 // (repoToPull): Docker Hub defaults applied ("nginx:1.25" becomes
 // "docker.io/library/nginx"), tag and digest stripped, host case kept.
 // Errors are distribution/reference's, as the kubelet reports them, e.g.
-// "invalid reference format: repository name (Foo) must be lowercase".
+// "invalid reference format: repository name (Foo) must be lowercase"
+// (SplitImage is that library's parser without its start-up
+// cost; see reference.go).
 //
 // The kubelet first appends ":latest" to an untagged image and parses again
 // (applyDefaultImageTag); that cannot change the name, so one parse suffices.
 func Normalize(image string) (string, error) {
-	named, err := reference.ParseNormalizedNamed(image)
+	domain, path, err := SplitImage(image)
 	if err != nil {
 		return "", err
 	}
-	return named.Name(), nil
+	if domain == "" {
+		return path, nil
+	}
+	return domain + "/" + path, nil
 }
 
 // Registry returns the text before the first '/' of a normalised image

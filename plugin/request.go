@@ -7,11 +7,12 @@ import (
 	"io"
 	"strings"
 
-	"github.com/distribution/reference"
 	"k8s.io/apimachinery/pkg/apis/meta/v1"
 	credv1 "k8s.io/kubelet/pkg/apis/credentialprovider/v1"
 	credv1alpha1 "k8s.io/kubelet/pkg/apis/credentialprovider/v1alpha1"
 	credv1beta1 "k8s.io/kubelet/pkg/apis/credentialprovider/v1beta1"
+
+	"github.com/kcred/kcred/match"
 )
 
 // The request apiVersions the kubelet speaks.
@@ -76,17 +77,18 @@ func DecodeRequest(data []byte) (Request, error) {
 	if req.Image == "" {
 		return Request{}, errors.New("decode request: image is missing or empty")
 	}
-	named, err := reference.ParseNormalizedNamed(req.Image)
+	domain, _, err := match.SplitImage(req.Image)
 	if err != nil {
 		why := err.Error()
 		if strings.HasSuffix(why, "must be lowercase") {
-			// The library's text names the repository in parentheses,
-			// which the error line keeps for its one hint.
-			why = reference.ErrNameContainsUppercase.Error()
+			// distribution/reference's text, which SplitImage keeps, names
+			// the repository in parentheses: the error line keeps those for
+			// its one hint.
+			why = "repository name must be lowercase"
 		}
 		return Request{}, fmt.Errorf("decode request: image %s is invalid: %s", Quote(req.Image), why)
 	}
-	req.Registry = reference.Domain(named)
+	req.Registry = domain
 	return req, nil
 }
 

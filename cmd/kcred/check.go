@@ -7,13 +7,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
+	"github.com/kcred/kcred/internal/safefile"
 	"github.com/kcred/kcred/kubelet"
 	"github.com/kcred/kcred/plugin"
 )
+
+// maxTokenFile bounds --sa-token: a service-account token is a few KiB.
+const maxTokenFile = 1 << 20
 
 const checkUsage = "usage: kcred check --config PATH --bin-dir DIR [--json] [--show-secrets] [--fail-on-error] [--timeout D] [--service-account NS/NAME [--sa-uid UID] [--sa-annotation K=V]... [--sa-token FILE]] [IMAGE...]"
 
@@ -93,7 +96,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 			sa.Annotations[k] = v
 		}
 		if *saToken != "" {
-			b, err := os.ReadFile(*saToken)
+			b, err := safefile.ReadFile(*saToken, maxTokenFile)
 			if err != nil {
 				return usageErr("read --sa-token: %v (give a file holding the token)", err)
 			}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kcred/kcred/internal/exectest"
 	"github.com/kcred/kcred/internal/kubeletcorpus"
 	"github.com/kcred/kcred/kubelet"
 )
@@ -189,5 +190,44 @@ func TestCheckTimeout(t *testing.T) {
 	code, stdout, _ := runCheckT("--config", m.Config, "--bin-dir", m.BinDir, "--timeout", "200ms", "--fail-on-error", "registry.io/app")
 	if code != 3 || !strings.Contains(stdout, "error execing credential provider plugin slow for image registry.io/app: context deadline exceeded") {
 		t.Fatalf("exit %d\n%s", code, stdout)
+	}
+}
+
+// TestCheckShowsMirroredKey runs kcred check over the real binary as
+// static-credential-provider with --registry-mirror: the report shows the
+// mirror source's key, and that key is the credential the runtime gets.
+func TestCheckShowsMirroredKey(t *testing.T) {
+	exectest.RequireIsolatedNetwork(t)
+	dir := t.TempDir()
+	binDir := filepath.Join(dir, "bin")
+	if err := os.Mkdir(binDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(exectest.Binary(t), filepath.Join(binDir, "static-credential-provider")); err != nil {
+		t.Fatal(err)
+	}
+	static := filepath.Join(dir, "static.yaml")
+	writeFile(t, static, "registries:\n- {registry: \"registry.internal:5000\", username: robot, password: "+checkSecret+"}\n")
+	config := filepath.Join(dir, "config.yaml")
+	writeFile(t, config, `apiVersion: kubelet.config.k8s.io/v1
+kind: CredentialProviderConfig
+providers:
+- name: static-credential-provider
+  apiVersion: credentialprovider.kubelet.k8s.io/v1
+  matchImages: ["registry.internal:5000", "docker.io"]
+  defaultCacheDuration: 10m
+  args: [--config=`+static+`, --registry-mirror=docker.io:registry.internal:5000]
+`)
+	code, out, errOut := runCheckT("--config", config, "--bin-dir", binDir, "nginx:1.27")
+	if code != 0 {
+		t.Fatalf("exit %d: %s%s", code, out, errOut)
+	}
+	for _, want := range []string{"auth:     docker.io, registry.internal:5000\n", "1.  docker.io  static-credential-provider  robot  <redacted>\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, checkSecret) {
+		t.Errorf("report shows the password:\n%s", out)
 	}
 }

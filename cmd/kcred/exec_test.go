@@ -35,6 +35,11 @@ func fixtures(t *testing.T) map[string]roleFixture {
 	writeFile(t, dockerCfg, `{"auths":{"registry.example.com:5000":{"username":"robot","password":"s3cret-static"}}}`)
 	staticCfg := filepath.Join(dir, "static.yaml")
 	writeFile(t, staticCfg, "registries:\n- registry: \"*.example.com:5000\"\n  username: robot\n  password: s3cret-static\n")
+	helper := filepath.Join(dir, "docker-credential-fixture")
+	writeFile(t, helper, "#!/bin/sh\necho '{\"ServerURL\":\"r\",\"Username\":\"robot\",\"Secret\":\"s3cret-static\"}'\n")
+	if err := os.Chmod(helper, 0o700); err != nil {
+		t.Fatal(err)
+	}
 	azureJSON := filepath.Join(dir, "azure.json")
 	writeFile(t, azureJSON, `{"cloud":"AzurePublicCloud","tenantId":"t","aadClientId":"c","aadClientSecret":"s3cret-azure"}`)
 
@@ -46,10 +51,13 @@ func fixtures(t *testing.T) map[string]roleFixture {
 
 	return map[string]roleFixture{
 		"dockerconfig-credential-provider": {args: []string{"--config", dockerCfg}, image: "registry.example.com:5000/team/app", wantKey: "registry.example.com:5000"},
+		"credential-helper-provider":       {args: []string{"--helper-path", helper}, image: "registry.example.com:5000/team/app", wantKey: "registry.example.com:5000"},
 		"static-credential-provider":       {args: []string{"--config", staticCfg}, image: "registry.example.com:5000/team/app", wantKey: "*.example.com:5000"},
 		// A host that is not an ACR login server: an empty answer, no cloud call.
 		"acr-credential-provider": {args: []string{azureJSON}, image: "evilazurecr.io/app"},
 		"ecr-credential-provider": {args: []string{"get-credentials"}, env: awsEnv, image: "123456789012.dkr.ecr.eu-west-3.amazonaws.com/app", wantKey: "123456789012.dkr.ecr.eu-west-3.amazonaws.com"},
+		// A host that is not OCIR: an empty answer, no metadata or OCI call.
+		"oke-credential-provider": {image: "docker.io/library/nginx"},
 	}
 }
 

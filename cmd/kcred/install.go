@@ -92,9 +92,6 @@ func runInstall(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "kcred install: %s\n", plugin.OneLine(err.Error()))
 		return 1
 	}
-	if runtime.GOOS == "windows" {
-		return fail(errors.New("not supported on Windows yet: the kubelet looks for NAME.exe there, so copy kcred.exe once per provider name instead of linking"))
-	}
 	// Taken before any change: a SIGTERM while installing waits for the
 	// install to finish, so no temporary file is left behind.
 	sig := make(chan os.Signal, 1)
@@ -116,6 +113,7 @@ func runInstall(args []string, stdout, stderr io.Writer) int {
 	err = install.Run(install.Options{
 		Self: self, BinDir: a.binDir, Links: links, Version: plugin.Version(),
 		Config: a.config, ConfigDest: a.configDest,
+		Windows: runtime.GOOS == "windows",
 	}, func(line string) { fmt.Fprintln(stdout, line) })
 	if err != nil {
 		return fail(err)

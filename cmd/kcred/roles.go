@@ -3,8 +3,10 @@ package main
 import (
 	"github.com/kcred/kcred/plugin"
 	"github.com/kcred/kcred/provider/acr"
+	"github.com/kcred/kcred/provider/credhelper"
 	"github.com/kcred/kcred/provider/dockerconfig"
 	"github.com/kcred/kcred/provider/ecr"
+	"github.com/kcred/kcred/provider/ocir"
 	"github.com/kcred/kcred/provider/static"
 )
 
@@ -12,7 +14,9 @@ import (
 // its name or an alias, as the binary's invoked name or `kcred plugin NAME`.
 var roles = []plugin.Role{
 	acr.Role,
+	credhelper.Role,
 	dockerconfig.Role,
 	ecr.Role,
+	ocir.Role,
 	static.Role,
 }

@@ -1,9 +1,10 @@
 // Package demo is `kcred demo`: the whole flow on one machine. It starts
-// loopback emulators of AWS and Azure and a real OCI registry behind each
-// cloud registry host, writes a CredentialProviderConfig and a bin dir of
-// links to the kcred binary, runs the kubelet simulator for a handful of
-// images, pulls each with the credential the kubelet would try first, and
-// runs again to show the caches at work. It dials nothing but loopback.
+// loopback emulators of AWS, Azure and Oracle Cloud and a real OCI registry
+// behind each cloud registry host, writes a CredentialProviderConfig and a
+// bin dir of links to the kcred binary, runs the kubelet simulator for a
+// handful of images, pulls each with the credential the kubelet would try
+// first, and runs again to show the caches at work. It dials nothing but
+// loopback.
 package demo
 
 import (
@@ -26,6 +27,8 @@ var Images = []string{
 	ecrPublicHost + "/kcred/tools:v1",  // ECR Public's own token API
 	acrHost + "/apps/frontend:v1",      // ACR: managed identity, token exchange
 	mirrorHost + "/dotnet/runtime:8.0", // ACR registry mirror: the source's name, the target's credential
+	ocirHost + "/kcreddemo/app:v1",     // OCIR: instance principal, X.509 federation, BEARER_TOKEN
+	harborHost + "/team/tool:v1",       // any registry: static credentials from a file the operator owns
 	"nginx:1.27",                       // Docker Hub: no provider matches, anonymous pull
 }
 
@@ -38,7 +41,8 @@ type Row struct {
 	Provider, Key, User string
 	// Cache says where the credential came from: "cloud" (the plugin asked
 	// the cloud), "node cache" (the plugin answered from kcred's on-disk
-	// token cache), "kubelet cache" (no exec at all), or "-".
+	// token cache), "kubelet cache" (no exec at all), "static file"
+	// (static-credential-provider read its file), or "-".
 	Cache string
 	// CloudCalls is how many cloud requests this lookup made.
 	CloudCalls int
@@ -90,7 +94,8 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	defer w.close()
 	logf("emulated AWS (instance metadata, ECR, ECR Public, STS) on %s", w.awsURL)
-	logf("emulated Azure (managed identity, Entra ID, ACR exchange) and the registries behind HTTPS proxy %s (test CA)", w.proxy.URL())
+	logf("emulated Azure (managed identity, Entra ID, ACR exchange), OCI federation and the registries behind HTTPS proxy %s (test CA)", w.proxy.URL())
+	logf("emulated OCI instance metadata on %s", w.ociMeta)
 
 	binDir, configPath, err := setup(o)
 	if err != nil {
@@ -142,6 +147,8 @@ func (w *world) lookupAndPull(ctx context.Context, sim *kubelet.Simulator, round
 			return row
 		case p.CacheHit:
 			row.Cache = "kubelet cache"
+		case p.Executed && p.Name == staticRole:
+			row.Cache = "static file"
 		case p.Executed && row.CloudCalls > 0:
 			row.Cache = "cloud"
 		case p.Executed:
@@ -191,13 +198,17 @@ func setup(o Options) (binDir, configPath string, err error) {
 	if err := os.MkdirAll(binDir, 0o755); err != nil {
 		return "", "", err
 	}
-	for _, name := range []string{"ecr-credential-provider", "acr-credential-provider"} {
+	for _, name := range []string{"ecr-credential-provider", "acr-credential-provider", "oke-credential-provider", staticRole} {
 		if err := os.Symlink(o.Kcred, filepath.Join(binDir, name)); err != nil {
 			return "", "", fmt.Errorf("link %s: %w", name, err)
 		}
 	}
 	azureJSON := filepath.Join(o.Dir, "azure.json")
 	if err := os.WriteFile(azureJSON, []byte(`{"cloud":"AzurePublicCloud","tenantId":"72f988bf-86f1-41af-91ab-2d7cd011db47","useManagedIdentityExtension":true}`+"\n"), 0o600); err != nil {
+		return "", "", err
+	}
+	staticYAML := filepath.Join(o.Dir, "static.yaml")
+	if err := os.WriteFile(staticYAML, []byte(fmt.Sprintf("registries:\n- registry: %s\n  username: %s\n  password: %s\n", harborHost, harborUser, harborPass)), 0o600); err != nil {
 		return "", "", err
 	}
 	configPath = filepath.Join(o.Dir, "credential-provider-config.yaml")
@@ -214,12 +225,24 @@ providers:
   matchImages: ["*.azurecr.io", "mcr.microsoft.com"]
   defaultCacheDuration: 10m
   args: [%s, --registry-mirror=mcr.microsoft.com:%s]
-`, azureJSON, acrHost)
+- name: oke-credential-provider
+  apiVersion: credentialprovider.kubelet.k8s.io/v1
+  matchImages: ["*.ocir.io", "ocir.*.oci.*.com"]
+  defaultCacheDuration: 55m
+- name: %s
+  apiVersion: credentialprovider.kubelet.k8s.io/v1
+  matchImages: [%s]
+  defaultCacheDuration: 10m
+  args: [--config=%s]
+`, azureJSON, acrHost, staticRole, harborHost, staticYAML)
 	if err := os.WriteFile(configPath, []byte(config), 0o600); err != nil {
 		return "", "", err
 	}
 	return binDir, configPath, nil
 }
+
+// staticRole serves the demo's registry without a token API.
+const staticRole = "static-credential-provider"
 
 // reference is the pull reference for an image as a pod names it.
 func reference(img string) string {

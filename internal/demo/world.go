@@ -21,6 +21,12 @@ const (
 	acrHost       = "kcreddemo.azurecr.io"
 	mirrorHost    = "mcr.microsoft.com"
 	dockerHubHost = "index.docker.io"
+	ocirHost      = "iad.ocir.io"
+	// harborHost is a registry with no token API (Harbor, Artifactory, a
+	// pull-through cache): a robot account's static password.
+	harborHost = "harbor.kcred.example"
+	harborUser = "robot$demo"
+	harborPass = "demo-robot-password"
 )
 
 // world is the emulated clouds and the registries behind them.
@@ -29,6 +35,8 @@ type world struct {
 	aws     *fakecloud.AWS
 	awsURL  string
 	azure   *fakecloud.Azure
+	oci     *fakecloud.OCI
+	ociMeta string
 	admins  []adminCred
 	closers []func()
 }
@@ -73,6 +81,30 @@ func newWorld() (*world, error) {
 		Other: w.azure.Registry(),
 	}
 	if err := w.registry(acr, acrHost, mirrorHost); err != nil {
+		return nil, err
+	}
+	// OCIR: the OCI emulator serves instance metadata on loopback,
+	// federation under its auth host, and the docker-token endpoint beside
+	// the registry, which accepts BEARER_TOKEN with a token it issued.
+	if w.oci, err = fakecloud.NewOCI(); err != nil {
+		return nil, fmt.Errorf("start the OCI emulator: %w", err)
+	}
+	w.oci.Install(p)
+	meta := httptest.NewServer(w.oci)
+	w.ociMeta = meta.URL + "/opc/v2"
+	w.closers = append(w.closers, meta.Close)
+	ocir := registrytest.Options{
+		Basic: func(user, pass string) bool {
+			g, ok := w.oci.ValidToken(pass)
+			return ok && user == "BEARER_TOKEN" && g.Registry == ocirHost
+		},
+		Other: w.oci,
+	}
+	if err := w.registry(ocir, ocirHost); err != nil {
+		return nil, err
+	}
+	// The private registry accepts exactly its robot account.
+	if err := w.registry(registrytest.Options{Basic: func(user, pass string) bool { return user == harborUser && pass == harborPass }}, harborHost); err != nil {
 		return nil, err
 	}
 	// Docker Hub: public, no credentials.
@@ -129,12 +161,12 @@ type adminCred struct {
 // cloudCalls is how many requests the cloud emulators have served: token,
 // identity and exchange endpoints (registry traffic is not counted).
 func (w *world) cloudCalls() int {
-	return w.aws.Count("") + w.azure.Count("")
+	return w.aws.Count("") + w.azure.Count("") + w.oci.Count("")
 }
 
 // env is the kubelet's environment as the plugins see it: the emulators'
 // endpoints (standard SDK variables and the proxy), node identity through
-// instance metadata on both clouds, a private token cache.
+// instance metadata on every cloud, a private token cache.
 func (w *world) env(dir string) []string {
 	env := []string{
 		"PATH=" + os.Getenv("PATH"),
@@ -145,5 +177,6 @@ func (w *world) env(dir string) []string {
 		"KCRED_CACHE_DIR=" + filepath.Join(dir, "kcred-cache"),
 	}
 	env = append(env, fakecloud.Env(w.awsURL)...)
+	env = append(env, "OCI_METADATA_BASE_URL="+w.ociMeta)
 	return append(env, w.proxy.Env()...)
 }

@@ -189,3 +189,33 @@ func RequireIsolatedNetwork(t testing.TB) {
 		t.Skip(msg)
 	}
 }
+
+// Make runs `make ARGS...` at the repository root, the way a release is
+// built (the Makefile holds the release's build flags), and fails the test
+// with make's output if it fails.
+func Make(t testing.TB, args ...string) {
+	t.Helper()
+	if _, err := exec.LookPath("make"); err != nil {
+		t.Skip("make is not installed")
+	}
+	cmd := exec.Command("make", append([]string{"--no-print-directory", "-C", moduleRoot()}, args...)...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("make %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
+
+// Request is a credentialprovider.kubelet.k8s.io/v1 CredentialProviderRequest
+// for image, as the kubelet writes it on a plugin's stdin.
+func Request(image string) string {
+	return `{"kind":"CredentialProviderRequest","apiVersion":"credentialprovider.kubelet.k8s.io/v1","image":"` + image + `"}`
+}
+
+// Response is the part of a CredentialProviderResponse that tests check.
+type Response struct {
+	CacheKeyType  string `json:"cacheKeyType"`
+	CacheDuration string `json:"cacheDuration"`
+	Auth          map[string]struct {
+		Username string `json:"username"`
+		Password string `json:"password"`
+	} `json:"auth"`
+}

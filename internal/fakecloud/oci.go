@@ -95,24 +95,21 @@ type OCI struct {
 	// RegionInfo is what `/instance/regionInfo` answers; its identifier and
 	// realm domain also name the federation host (AuthHost).
 	RegionInfo OCIRegionInfo
-	// FederationTTL is the lifetime of issued security tokens (default
-	// 20m); a negative one issues tokens that are already expired.
-	FederationTTL time.Duration
-	// TokenTTL is the docker tokens' expires_in (default 1h).
-	TokenTTL time.Duration
 
-	mu        sync.Mutex
-	jwtKey    []byte
-	interKey  *rsa.PrivateKey
-	interCert *x509.Certificate
-	interPEM  []byte
-	leafKey   *rsa.PrivateKey
-	leafCert  *x509.Certificate
-	leafPEM   []byte
-	keyPEM    []byte
-	sessions  map[string]*rsa.PublicKey // security token -> session public key
-	users     map[string]*rsa.PublicKey // "tenancy/user/fingerprint" -> API key
-	issued    map[string]OCIRGrant      // docker token -> grant
+	mu            sync.Mutex
+	federationTTL time.Duration
+	tokenTTL      time.Duration
+	jwtKey        []byte
+	interKey      *rsa.PrivateKey
+	interCert     *x509.Certificate
+	interPEM      []byte
+	leafKey       *rsa.PrivateKey
+	leafCert      *x509.Certificate
+	leafPEM       []byte
+	keyPEM        []byte
+	sessions      map[string]*rsa.PublicKey // security token -> session public key
+	users         map[string]*rsa.PublicKey // "tenancy/user/fingerprint" -> API key
+	issued        map[string]OCIRGrant      // docker token -> grant
 }
 
 // OCIRGrant is what an issued docker token stands for.
@@ -133,8 +130,8 @@ func NewOCI() (*OCI, error) {
 		Instance:      "ocid1.instance.oc1.iad.aaaakcredfakeinstance",
 		Region:        "us-ashburn-1",
 		RegionInfo:    OCIRegionInfo{RealmKey: "oc1", RealmDomainComponent: "oraclecloud.com", RegionKey: "IAD", RegionIdentifier: "us-ashburn-1"},
-		FederationTTL: 20 * time.Minute,
-		TokenTTL:      time.Hour,
+		federationTTL: 20 * time.Minute,
+		tokenTTL:      time.Hour,
 		jwtKey:        make([]byte, 32),
 		sessions:      map[string]*rsa.PublicKey{},
 		users:         map[string]*rsa.PublicKey{},
@@ -200,6 +197,22 @@ func (o *OCI) RotateCertificate() error {
 	o.leafPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leafDER})
 	o.keyPEM = pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(leafKey)})
 	return nil
+}
+
+// SetFederationTTL sets the lifetime of the security tokens issued from now
+// on (default 20m); a negative one issues tokens that are already expired.
+func (o *OCI) SetFederationTTL(d time.Duration) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.federationTTL = d
+}
+
+// SetTokenTTL sets the expires_in of the docker tokens issued from now on
+// (default 1h).
+func (o *OCI) SetTokenTTL(d time.Duration) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.tokenTTL = d
 }
 
 // AuthHost is the federation endpoint's host for RegionInfo,
@@ -333,7 +346,7 @@ func (o *OCI) federation(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	o.mu.Lock()
-	leaf, inter, ttl := o.leafCert, o.interCert, o.FederationTTL
+	leaf, inter, ttl := o.leafCert, o.interCert, o.federationTTL
 	tenancy, instance := o.Tenancy, o.Instance
 	o.mu.Unlock()
 	wantKeyID := tenancy + "/fed-x509-sha256/" + colonHex(sha256Sum(leaf.Raw))
@@ -427,7 +440,7 @@ func (o *OCI) dockerToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	o.mu.Lock()
-	ttl := o.TokenTTL
+	ttl := o.tokenTTL
 	o.mu.Unlock()
 	host := hostOnly(r.Host)
 	exp := time.Now().Add(ttl).Truncate(time.Second)

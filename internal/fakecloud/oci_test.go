@@ -224,7 +224,7 @@ func TestOCIFaultsAndExpiry(t *testing.T) {
 	}
 
 	// Expired security tokens: the SDK federates, but OCIR refuses them.
-	h.oci.FederationTTL = -time.Minute
+	h.oci.SetFederationTTL(-time.Minute)
 	provider, err := auth.InstancePrincipalConfigurationProviderWithCustomClient(h.sdkDispatcher)
 	if err != nil {
 		t.Fatal(err)
@@ -235,7 +235,7 @@ func TestOCIFaultsAndExpiry(t *testing.T) {
 	}
 
 	// Malformed federation answer.
-	h.oci.FederationTTL = time.Hour
+	h.oci.SetFederationTTL(time.Hour)
 	h.oci.Inject(OpOCIFederation, Fault{Body: `{"token":`})
 	provider, err = auth.InstancePrincipalConfigurationProviderWithCustomClient(h.sdkDispatcher)
 	if err != nil {

@@ -6,7 +6,6 @@
 package httpbound
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -49,8 +48,17 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		resp.Body.Close()
 		return nil, fmt.Errorf("%s %s: %w", req.Method, req.URL.Redacted(), ErrTooLarge)
 	}
-	resp.Body = &body{rc: resp.Body, left: MaxBody}
+	resp.Body = Body(resp.Body)
 	return resp, nil
+}
+
+// Body bounds rc by MaxBody, for SDKs whose transport kcred cannot wrap but
+// whose responses it can reach (the AWS SDK's middleware stack).
+func Body(rc io.ReadCloser) io.ReadCloser {
+	if b, ok := rc.(*body); ok {
+		return b
+	}
+	return &body{rc: rc, left: MaxBody}
 }
 
 // body fails reads past its bound instead of truncating silently: a cut
@@ -87,47 +95,10 @@ func Transport() http.RoundTripper {
 	return Wrap(base())
 }
 
-// DialFunc is the shape of http.Transport.DialContext.
-type DialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
-
-// Dial wraps dial so that every connection it makes fails its reads past
-// MaxConn bytes. Use it where an SDK insists on its own *http.Transport
-// (the AWS SDK's BuildableClient, which AWS_CA_BUNDLE needs): set
-// tr.DialContext = httpbound.Dial(tr.DialContext).
-func Dial(dial DialFunc) DialFunc {
-	if dial == nil {
-		dial = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
-	}
-	return func(ctx context.Context, network, addr string) (net.Conn, error) {
-		c, err := dial(ctx, network, addr)
-		if err != nil {
-			return nil, err
-		}
-		return &conn{Conn: c, left: MaxConn}, nil
-	}
-}
-
-type conn struct {
-	net.Conn
-	left int64
-}
-
-func (c *conn) Read(p []byte) (int, error) {
-	if c.left <= 0 {
-		return 0, ErrTooLarge
-	}
-	if int64(len(p)) > c.left {
-		p = p[:c.left]
-	}
-	n, err := c.Conn.Read(p)
-	c.left -= int64(n)
-	return n, err
-}
-
 func base() *http.Transport {
 	return &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           Dial(nil),
+		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          10,
 		IdleConnTimeout:       30 * time.Second,

@@ -308,18 +308,38 @@ func checkStale(t *testing.T, w *World) {
 	}
 }
 
-// hinted checks that a failure line ends with a hint, as every cloud
-// failure must: what failed is not enough to act on.
-func hinted(t testing.TB, line string) {
+// Bounded runs the built binary as role with args and env (added to
+// exectest.CleanEnv) against an endpoint that misbehaves, and checks that the
+// exec still fails as it must: one line, within the fetch bound, and under
+// 64 MiB of memory whatever the endpoint sends.
+func Bounded(t *testing.T, role string, args, env []string, req Request) {
 	t.Helper()
-	if !strings.HasSuffix(line, ")") {
-		t.Errorf("error line %q does not end with a hint", line)
+	b, _ := json.Marshal(req)
+	env = append(append(exectest.CleanEnv(t), env...), "KCRED_CACHE_DIR="+filepath.Join(t.TempDir(), "cache"))
+	res := exectest.Run(t, exectest.Link(t, role), args, env, string(b))
+	OneLine(t, role, Result{Code: res.Code, Stdout: res.Stdout, Stderr: res.Stderr})
+	if res.MaxRSS > 64<<20 {
+		t.Errorf("peak RSS %d MiB, want under 64", res.MaxRSS>>20)
 	}
+	if res.Wall > plugin.FetchTimeout {
+		t.Errorf("took %s, want under the fetch bound %s", res.Wall, plugin.FetchTimeout)
+	}
+}
+
+// OneLine checks the failure contract (Result.Failure) of a cloud
+// failure, which also ends with its hint: "ROLE: what: why (check)".
+func OneLine(t testing.TB, role string, r Result) string {
+	t.Helper()
+	line := r.Failure(t, role)
+	if !strings.HasSuffix(line, ")") {
+		t.Errorf("error line %q does not end with a hint: every cloud failure says what to check", line)
+	}
+	return line
 }
 
 func checkFailure(t *testing.T, w *World) {
 	w.Break()
-	hinted(t, w.Main(t, t.TempDir(), w.request()).Failure(t, w.Role.Name))
+	OneLine(t, w.Role.Name, w.Main(t, t.TempDir(), w.request()))
 }
 
 func checkNoSecrets(t *testing.T, w *World) {
@@ -368,7 +388,7 @@ func checkServiceAccount(t *testing.T, w *World) {
 	}
 	// A pod identity that cannot be had is an error, never the node's.
 	sa.BreakExchange()
-	hinted(t, w.Main(t, t.TempDir(), req(sa.token())).Failure(t, w.Role.Name))
+	OneLine(t, w.Role.Name, w.Main(t, t.TempDir(), req(sa.token())))
 }
 
 // binary links the built kcred under the role's name.
@@ -407,7 +427,7 @@ func checkConcurrent(t *testing.T, w *World) {
 
 func checkExecFailure(t *testing.T, w *World) {
 	w.Break()
-	hinted(t, w.Exec(t, w.binary(t), filepath.Join(t.TempDir(), "cache"), w.request()).Failure(t, w.Role.Name))
+	OneLine(t, w.Role.Name, w.Exec(t, w.binary(t), filepath.Join(t.TempDir(), "cache"), w.request()))
 }
 
 func checkFlood(t *testing.T, w *World) {
@@ -416,7 +436,7 @@ func checkFlood(t *testing.T, w *World) {
 	}
 	w.Flood()
 	res := w.Exec(t, w.binary(t), filepath.Join(t.TempDir(), "cache"), w.request())
-	hinted(t, res.Failure(t, w.Role.Name))
+	OneLine(t, w.Role.Name, res)
 	if res.MaxRSS > 64<<20 {
 		t.Errorf("endless body: peak RSS %d MiB, want under 64", res.MaxRSS>>20)
 	}

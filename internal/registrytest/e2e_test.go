@@ -138,3 +138,51 @@ func TestACRPluginCredentialPulls(t *testing.T) {
 	}
 	pushAndPull(t, p, reg, host+"/team/app:v1", user, pass)
 }
+
+// The generic roles, and a mirror on each: the static file's and the
+// credential helper's credential pull from a registry that accepts exactly
+// that user and password, and the registry also served under a mirror
+// source name (as a containerd hosts.toml mirror routes it) is pulled under
+// the source's name with the credential answered for the target.
+func TestGenericRolesAndMirrorPull(t *testing.T) {
+	exectest.RequireIsolatedNetwork(t)
+	p, err := fakecloud.NewProxy()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	const (
+		host   = "registry.internal.example"
+		mirror = "mirror.example.com"
+		user   = "robot"
+		secret = "s3cret-e2e-2f8a"
+	)
+	reg, err := registrytest.New(registrytest.Options{Basic: func(u, pw string) bool { return u == user && pw == secret }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reg.Close()
+	p.Route(host, reg)
+	p.Route(mirror, reg)
+
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "static.yaml")
+	if err := os.WriteFile(cfg, []byte("registries:\n- registry: \"*.internal.example\"\n  username: "+user+"\n  password: "+secret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	helper := filepath.Join(dir, "docker-credential-e2e")
+	if err := os.WriteFile(helper, []byte("#!/bin/sh\nread -r server\n[ \"$server\" = "+host+" ] || { echo credentials not found; exit 1; }\necho '{\"ServerURL\":\""+host+"\",\"Username\":\""+user+"\",\"Secret\":\""+secret+"\"}'\n"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	env := append(exectest.CleanEnv(t), p.Env()...)
+	mirrorFlag := "--registry-mirror=" + mirror + ":" + host
+
+	u, pw := credentialFor(t, "static-credential-provider", []string{"--config", cfg}, env, host+"/team/app", "*.internal.example")
+	pushAndPull(t, p, reg, host+"/team/app:v1", u, pw)
+	u, pw = credentialFor(t, "credential-helper-provider", []string{"--helper-path", helper}, env, host+"/team/helper", host)
+	pushAndPull(t, p, reg, host+"/team/helper:v1", u, pw)
+	u, pw = credentialFor(t, "static-credential-provider", []string{"--config", cfg, mirrorFlag}, env, mirror+"/team/mirrored", mirror)
+	pushAndPull(t, p, reg, mirror+"/team/mirrored:v1", u, pw)
+	u, pw = credentialFor(t, "credential-helper-provider", []string{"--helper-path", helper, mirrorFlag}, env, mirror+"/team/mirrored2", mirror)
+	pushAndPull(t, p, reg, mirror+"/team/mirrored2:v1", u, pw)
+}

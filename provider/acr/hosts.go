@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 )
@@ -55,11 +56,17 @@ func cloudByName(name string) (Cloud, error) {
 	return clouds[i], nil
 }
 
+// The patterns are compiled on first use, not at package init: init runs on
+// every exec of every role.
 var (
 	// registryName is an ACR name, optionally with the data-endpoint hash
 	// suffix of domain-name-label registries ("myreg-abc123").
-	registryName = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)?$`)
-	regionName   = regexp.MustCompile(`^[a-z0-9]+$`)
+	registryName = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)?$`)
+	})
+	regionName = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^[a-z0-9]+$`)
+	})
 )
 
 // loginServer recognises an ACR registry host, with an optional :443 port:
@@ -82,9 +89,9 @@ func loginServer(registry string) (string, Cloud, bool) {
 		}
 		labels := strings.Split(rest, ".")
 		switch {
-		case len(labels) == 1 && registryName.MatchString(labels[0]):
+		case len(labels) == 1 && registryName().MatchString(labels[0]):
 			return host, c, true
-		case len(labels) == 3 && labels[2] == "geo" && registryName.MatchString(labels[0]) && regionName.MatchString(labels[1]):
+		case len(labels) == 3 && labels[2] == "geo" && registryName().MatchString(labels[0]) && regionName().MatchString(labels[1]):
 			return host, c, true
 		}
 		return "", Cloud{}, false

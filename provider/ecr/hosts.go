@@ -5,6 +5,7 @@ import (
 	"net"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Kind says which token API serves a registry.
@@ -60,10 +61,13 @@ const publicRegion = "us-east-1"
 // privateHost matches every private ECR host form: 12-digit account,
 // dkr.ecr or dual-stack dkr-ecr, optional -fips, the region, and the
 // partition's DNS suffix. The same shape as upstream's, split so the suffix
-// tells the partition.
-var privateHost = regexp.MustCompile(`^(\d{12})\.dkr([.-])ecr(-fips)?\.([a-z0-9][a-z0-9-]*)\.` +
-	`(amazonaws\.com|amazonaws\.com\.cn|amazonaws\.eu|on\.aws|on\.amazonwebservices\.com\.cn|` +
-	`c2s\.ic\.gov|sc2s\.sgov\.gov|cloud\.adc-e\.uk|csp\.hci\.ic\.gov)$`)
+// tells the partition. Compiled on first use, not at package init: init
+// runs on every exec of every role.
+var privateHost = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(\d{12})\.dkr([.-])ecr(-fips)?\.([a-z0-9][a-z0-9-]*)\.` +
+		`(amazonaws\.com|amazonaws\.com\.cn|amazonaws\.eu|on\.aws|on\.amazonwebservices\.com\.cn|` +
+		`c2s\.ic\.gov|sc2s\.sgov\.gov|cloud\.adc-e\.uk|csp\.hci\.ic\.gov)$`)
+})
 
 // suffixPartition maps a private host's DNS suffix to its partition
 // (GovCloud shares amazonaws.com and is told apart by the region).
@@ -89,7 +93,7 @@ func ParseHost(registry string) Host {
 	case "ecr-public.aws.com":
 		return Host{Kind: Public, Region: publicRegion, Partition: "aws", DualStack: true}
 	}
-	m := privateHost.FindStringSubmatch(host)
+	m := privateHost().FindStringSubmatch(host)
 	if m == nil {
 		return Host{Kind: Other}
 	}

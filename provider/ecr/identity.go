@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,6 +19,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials/processcreds"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/logging"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/kcred/kcred/internal/httpbound"
 	"github.com/kcred/kcred/plugin"
 	"github.com/kcred/kcred/provider/cloudtoken"
@@ -136,7 +137,8 @@ func checkRoleARN(arn, source string) error {
 // when set, overrides the configured one.
 func loadConfig(ctx context.Context, region string, log *slog.Logger) (aws.Config, error) {
 	opts := []func(*config.LoadOptions) error{
-		config.WithHTTPClient(httpClient()),
+		config.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(attemptTimeout)),
+		config.WithAPIOptions([]func(*middleware.Stack) error{boundBodies}),
 		config.WithLogger(sdkLogger(log)),
 	}
 	if region != "" {
@@ -145,12 +147,20 @@ func loadConfig(ctx context.Context, region string, log *slog.Logger) (aws.Confi
 	return config.LoadDefaultConfig(ctx, opts...)
 }
 
-// httpClient is the SDK's own client type (AWS_CA_BUNDLE works only with
-// it) with every connection bounded, since its transport cannot be wrapped.
-func httpClient() *awshttp.BuildableClient {
-	return awshttp.NewBuildableClient().WithTimeout(attemptTimeout).WithTransportOptions(func(tr *http.Transport) {
-		tr.DialContext = httpbound.Dial(tr.DialContext)
-	})
+// boundBodies bounds every response body the SDK reads (ECR, STS, IMDS,
+// container credentials: they all take cfg.APIOptions). The SDK's clients
+// must stay its own BuildableClient, which AWS_CA_BUNDLE needs and IMDS
+// reconfigures, so the bound sits in the middleware stack, next to the
+// transport, rather than around it.
+func boundBodies(stack *middleware.Stack) error {
+	return stack.Deserialize.Add(middleware.DeserializeMiddlewareFunc("kcredBoundBody",
+		func(ctx context.Context, in middleware.DeserializeInput, next middleware.DeserializeHandler) (middleware.DeserializeOutput, middleware.Metadata, error) {
+			out, md, err := next.HandleDeserialize(ctx, in)
+			if resp, ok := out.RawResponse.(*smithyhttp.Response); ok && resp.Body != nil {
+				resp.Body = httpbound.Body(resp.Body)
+			}
+			return out, md, err
+		}), middleware.After)
 }
 
 // sdkLogger sends the SDK's own warnings to the role's logger instead of

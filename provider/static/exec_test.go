@@ -15,19 +15,6 @@ import (
 // named static-credential-provider, the request on stdin, a clean
 // environment.
 
-type response struct {
-	CacheKeyType  string `json:"cacheKeyType"`
-	CacheDuration string `json:"cacheDuration"`
-	Auth          map[string]struct {
-		Username string `json:"username"`
-		Password string `json:"password"`
-	} `json:"auth"`
-}
-
-func request(image string) string {
-	return `{"kind":"CredentialProviderRequest","apiVersion":"credentialprovider.kubelet.k8s.io/v1","image":"` + image + `"}`
-}
-
 type harness struct {
 	t   *testing.T
 	bin string
@@ -53,13 +40,13 @@ func (h *harness) write(name, content string, mode os.FileMode) string {
 	return p
 }
 
-func (h *harness) ok(image string, args ...string) response {
+func (h *harness) ok(image string, args ...string) exectest.Response {
 	h.t.Helper()
-	res := exectest.Run(h.t, h.bin, args, h.env, request(image))
+	res := exectest.Run(h.t, h.bin, args, h.env, exectest.Request(image))
 	if res.Code != 0 {
 		h.t.Fatalf("%s: exit %d: %s", image, res.Code, res.Stderr)
 	}
-	var r response
+	var r exectest.Response
 	if err := json.Unmarshal([]byte(res.Stdout), &r); err != nil {
 		h.t.Fatalf("%s: answer %q: %v", image, res.Stdout, err)
 	}
@@ -73,7 +60,7 @@ func (h *harness) ok(image string, args ...string) response {
 // line without the secrets.
 func (h *harness) fail(image string, args ...string) string {
 	h.t.Helper()
-	res := exectest.Run(h.t, h.bin, args, h.env, request(image))
+	res := exectest.Run(h.t, h.bin, args, h.env, exectest.Request(image))
 	if res.Code != 1 || res.Stdout != "" || strings.Count(res.Stderr, "\n") != 1 || !strings.HasPrefix(res.Stderr, "static-credential-provider: ") {
 		h.t.Fatalf("%s: exit %d, stdout %q, stderr %q; want exit 1, nothing on stdout, one line on stderr", image, res.Code, res.Stdout, res.Stderr)
 	}
