@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -69,7 +70,37 @@ func roleFailures(t *testing.T) map[string][]failure {
 	azureSP := file("azure.json", `{"tenantId":"t","aadClientId":"c","aadClientSecret":"s3cret-azure"}`, 0o600)
 	const ecrImage = "123456789012.dkr.ecr.eu-west-3.amazonaws.com/app"
 
+	// A credential helper that fails, and one that answers garbage.
+	helper := func(name, script string) string {
+		return file(name, "#!/bin/sh\n"+script+"\n", 0o700)
+	}
+	failing := helper("docker-credential-failing", "echo 'credentials not found in native keychain' >&2; exit 1")
+	garbage := helper("docker-credential-garbage", "echo 'hello'")
+	const ocirImage = "iad.ocir.io/tenancyns/app:v1"
+	// OCI instance metadata on loopback, refusing every call.
+	refuse := httptest.NewServer(http.NotFoundHandler())
+	t.Cleanup(refuse.Close)
+	ociMeta := "OCI_METADATA_BASE_URL=" + refuse.URL + "/opc/v2"
+
 	return map[string][]failure{
+		"credential-helper-provider": {
+			{name: "no helper"},
+			{name: "both helper flags", args: []string{"--helper", "pass", "--helper-path", failing}},
+			{name: "helper name with a path", args: []string{"--helper", "a/b"}},
+			{name: "helper not on PATH", args: []string{"--helper", "absent-kcred-test"}},
+			{name: "unexpected argument", args: []string{"--helper-path", failing, "extra"}},
+			{name: "negative cache duration", args: []string{"--helper-path", failing, "--cache-duration=-1m"}},
+			{name: "helper writable by others", args: []string{"--helper-path", file("docker-credential-open", "#!/bin/sh\n", 0o777)}},
+			{name: "helper fails", args: []string{"--helper-path", failing}},
+			{name: "helper answers garbage", args: []string{"--helper-path", garbage}},
+		},
+		"oke-credential-provider": {
+			{name: "missing config file", args: []string{"--config", filepath.Join(dir, "absent.yaml")}},
+			{name: "config not YAML", args: []string{"--config", file("ocir-bad.yaml", "registryProtocol: [", 0o600)}},
+			{name: "unknown auth method", env: []string{"OCIR_AUTH_METHOD=bogus"}},
+			{name: "unknown protocol", env: []string{"REGISTRY_PROTOCOL=ftp"}},
+			{name: "refusing cloud", env: []string{ociMeta}, stdin: request(plugin.APIVersionV1, ocirImage)},
+		},
 		"ecr-credential-provider": {
 			{name: "AWS_ECR_ROLE_ARN not an ARN", env: []string{"AWS_ECR_ROLE_ARN=nope"}, keepFixture: true},
 			{name: "role annotation not an ARN", keepFixture: true,
