@@ -76,7 +76,7 @@ func roleFailures(t *testing.T) map[string][]failure {
 	}
 	failing := helper("docker-credential-failing", "echo 'credentials not found in native keychain' >&2; exit 1")
 	garbage := helper("docker-credential-garbage", "echo 'hello'")
-	const ocirImage = "iad.ocir.io/tenancyns/app:v1"
+	const ocirImage, gcpImage = "iad.ocir.io/tenancyns/app:v1", "europe-docker.pkg.dev/p/r/app"
 	// OCI instance metadata on loopback, refusing every call.
 	refuse := httptest.NewServer(http.NotFoundHandler())
 	t.Cleanup(refuse.Close)
@@ -93,6 +93,13 @@ func roleFailures(t *testing.T) map[string][]failure {
 			{name: "helper writable by others", args: []string{"--helper-path", file("docker-credential-open", "#!/bin/sh\n", 0o777)}},
 			{name: "helper fails", args: []string{"--helper-path", failing}},
 			{name: "helper answers garbage", args: []string{"--helper-path", garbage}},
+		},
+		"auth-provider-gcp": {
+			{name: "unknown auth flow", args: []string{"--authFlow=bogus"}},
+			{name: "identity provider without a project", args: []string{"--identity-provider=https://oidc.example"}},
+			{name: "missing credentials file", env: []string{"GOOGLE_APPLICATION_CREDENTIALS=" + filepath.Join(dir, "absent.json")}, stdin: request(plugin.APIVersionV1, gcpImage)},
+			{name: "credentials file not JSON", env: []string{"GOOGLE_APPLICATION_CREDENTIALS=" + file("gcp-bad.json", "hello", 0o600)}, stdin: request(plugin.APIVersionV1, gcpImage)},
+			{name: "refusing metadata server", env: []string{"GCE_METADATA_HOST=" + strings.TrimPrefix(refuse.URL, "http://")}, stdin: request(plugin.APIVersionV1, gcpImage)},
 		},
 		"oke-credential-provider": {
 			{name: "missing config file", args: []string{"--config", filepath.Join(dir, "absent.yaml")}},
