@@ -55,7 +55,7 @@ type Entry struct {
 func Parse(data []byte) (*Config, error) {
 	var c Config
 	if err := yaml.UnmarshalStrict(data, &c); err != nil {
-		return nil, fmt.Errorf("not a static credential config: %s (want YAML or JSON: registries: [{registry, username, password | passwordFile}])", decodeError(err))
+		return nil, plugin.Fail("not a static credential config", errors.New(decodeError(err)), "want YAML or JSON: registries: [{registry, username, password | passwordFile}]")
 	}
 	if len(c.Registries) == 0 {
 		return nil, errors.New(`no "registries" entries`)
@@ -64,14 +64,14 @@ func Parse(data []byte) (*Config, error) {
 	for i := range c.Registries {
 		e := &c.Registries[i]
 		bad := func(format string, a ...any) error {
-			return fmt.Errorf("registries[%d] (%q): %s", i, e.Registry, fmt.Sprintf(format, a...))
+			return fmt.Errorf("registries[%d] %q: %s", i, e.Registry, fmt.Sprintf(format, a...))
 		}
 		if strings.TrimSpace(e.Registry) == "" {
 			return nil, fmt.Errorf("registries[%d]: \"registry\" is empty", i)
 		}
 		key, ok := match.NormalizeKey(e.Registry)
 		if !ok || key == "" || strings.HasPrefix(key, "/") {
-			return nil, bad("not a registry key (want host[:port][/path], e.g. registry.example.com:5000/team or *.example.com)")
+			return nil, bad("not a registry key; want host[:port][/path], e.g. registry.example.com:5000/team or *.example.com")
 		}
 		if j, dup := seen[key]; dup {
 			return nil, bad("same key as registries[%d]: which credential applies would be ambiguous", j)
@@ -158,7 +158,7 @@ func readPrivate(path string, limit int64) ([]byte, os.FileMode, error) {
 	// Windows has ACLs, not these bits: Go reports every writable file as
 	// 0666 there, so the check would refuse everything.
 	if perm := fi.Mode().Perm(); perm&0o022 != 0 && runtime.GOOS != "windows" {
-		return nil, 0, fmt.Errorf("%w: %s is writable by group or others (mode %s)", errInsecure, path, perm)
+		return nil, 0, fmt.Errorf("%w: %s is writable by group or others, mode %s", errInsecure, path, perm)
 	}
 	data, err := safefile.ReadAll(f, limit)
 	if err != nil {

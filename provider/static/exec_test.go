@@ -116,7 +116,7 @@ func TestUnsafeOrBrokenFilesAreRefused(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"group-writable", []string{"--config", h.write("gw.yaml", good, 0o664)}, "gw.yaml is writable by group or others (mode -rw-rw-r--) (chmod go-w the file"},
+		{"group-writable", []string{"--config", h.write("gw.yaml", good, 0o664)}, "gw.yaml is writable by group or others, mode -rw-rw-r-- (chmod go-w the file"},
 		{"world-writable", []string{"--config", h.write("ww.yaml", good, 0o666)}, "writable by group or others"},
 		{"password file writable by others", []string{"--config", h.write("pf.yaml", "registries:\n- {registry: r.example.com, username: u, passwordFile: pw}\n", 0o600)}, "static credentials for r.example.com: insecure file: "},
 		{"missing", []string{"--config", filepath.Join(h.dir, "absent.yaml")}, "read static config: open "},
