@@ -37,12 +37,6 @@ func (e *Error) Error() string {
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
 
-// Message is the error without its hint.
-func (e *Error) Message() string {
-	msg, _ := e.parts()
-	return msg
-}
-
 // Hint is the error's one hint (see Error).
 func (e *Error) Hint() string {
 	_, check := e.parts()

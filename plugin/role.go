@@ -31,8 +31,8 @@ type Role struct {
 type Env struct {
 	// Role is the role's canonical name, for error messages and cache keys.
 	Role string
-	// Cache is the node's shared token cache; never nil (a disabled cache
-	// when caching is off or the directory is unusable).
+	// Cache is the node's shared token cache; nil when caching is off or
+	// the directory is unusable (a nil *tokencache.Cache always fetches).
 	Cache *tokencache.Cache
 	// Log writes to stderr at the verbosity given by --v. Never log secrets.
 	Log *slog.Logger

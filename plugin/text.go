@@ -67,18 +67,24 @@ func Redact(s string, secrets ...string) string {
 	return s
 }
 
-// errorLine is what a failing exec prints: folded onto one line, secrets
-// redacted, control characters escaped, bounded.
-func errorLine(role string, err error, secrets ...string) string {
-	line := Redact(OneLine(err.Error()), secrets...)
-	line = strings.Map(func(r rune) rune {
+// Sanitize makes untrusted text safe for one stderr line: folded onto one
+// line, the secrets and anything JWT-shaped redacted, control characters
+// and invalid UTF-8 replaced, cut to MaxErrorLine bytes with a marker.
+func Sanitize(s string, secrets ...string) string {
+	s = Redact(OneLine(s), secrets...)
+	s = strings.Map(func(r rune) rune {
 		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
 			return '?'
 		}
 		return r
-	}, strings.ToValidUTF8(line, "?"))
-	if len(line) > MaxErrorLine {
-		line = cut(line, MaxErrorLine) + cutMarker
+	}, strings.ToValidUTF8(s, "?"))
+	if len(s) > MaxErrorLine {
+		s = cut(s, MaxErrorLine) + cutMarker
 	}
-	return role + ": " + line
+	return s
+}
+
+// errorLine is what a failing exec prints (see Sanitize).
+func errorLine(role string, err error, secrets ...string) string {
+	return role + ": " + Sanitize(err.Error(), secrets...)
 }

@@ -3,15 +3,14 @@ package acr
 import (
 	"context"
 	"errors"
-	"io"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	"github.com/kcred/kcred/internal/safefile"
 	"github.com/kcred/kcred/plugin"
 	"github.com/kcred/kcred/provider/cloudtoken"
 	"sigs.k8s.io/yaml"
@@ -39,16 +38,14 @@ type Config struct {
 	UseFederatedWorkloadIdentityExtension bool   `json:"useFederatedWorkloadIdentityExtension"`
 }
 
+// maxFile bounds azure.json and a certificate file.
+const maxFile = 1 << 20
+
 // LoadConfig reads an azure.json (JSON or YAML) file.
 func LoadConfig(path string) (Config, error) {
-	f, err := os.Open(path)
+	b, err := safefile.ReadFile(path, maxFile)
 	if err != nil {
 		return Config{}, &plugin.Error{What: "read Azure config", Err: err, Check: "check the path given as the first argument"}
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, 1<<20))
-	if err != nil {
-		return Config{}, &plugin.Error{What: "read Azure config " + path, Err: err, Check: "check that the path is a readable file"}
 	}
 	var c Config
 	if err := yaml.Unmarshal(b, &c); err != nil {
@@ -234,7 +231,7 @@ func certIdentity(path, password, tenant, client string, opts azcore.ClientOptio
 		return identity{}, err
 	}
 	build := func() (azcore.TokenCredential, error) {
-		b, err := os.ReadFile(path)
+		b, err := safefile.ReadFile(path, maxFile)
 		if err != nil {
 			return nil, &plugin.Error{What: "service principal certificate", Err: err, Check: "check aadClientCertPath"}
 		}

@@ -96,7 +96,9 @@ type Identity struct {
 	// parentheses: the error line keeps them for its one hint.
 	Description string
 	// ServiceAccount is true when the pod's service-account token is the
-	// credential source: such an identity never falls back to the node's.
+	// credential source. The driver then refuses a Fingerprint that does not
+	// contain ServiceAccountFingerprint of the token, so that one pod's
+	// credential is never served to another.
 	ServiceAccount bool
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/kcred/kcred/plugin"
@@ -51,6 +52,11 @@ func (d *Driver) Credentials(ctx context.Context, req plugin.Request) (plugin.An
 	if err != nil {
 		return plugin.Answer{}, err
 	}
+	if req.ServiceAccountToken != "" && plan.Identity.ServiceAccount &&
+		!strings.Contains(plan.Identity.Fingerprint, ServiceAccountFingerprint(req.ServiceAccountToken)) {
+		// One pod's credential must never be served to another.
+		return plugin.Answer{}, errors.New("internal error (please report it): a service-account identity is not keyed by its token")
+	}
 	if len(plan.Keys) == 0 {
 		d.log.Info("not this provider's registry: no credentials", "registry", req.Registry)
 		return plugin.Answer{}, nil
@@ -71,8 +77,13 @@ func (d *Driver) Credentials(ctx context.Context, req plugin.Request) (plugin.An
 	tok := res.Token
 	switch res.Source {
 	case tokencache.Stale:
+		if tok.ExpiresAt.Sub(d.now()) <= plugin.StaleMargin {
+			// Too little left for a pull to start with it: the cloud's
+			// error says more than a 401 would.
+			return plugin.Answer{}, &plugin.Error{What: "get credentials for " + req.Registry + " as " + id.Description, Err: res.FetchErr}
+		}
 		d.log.Warn("refresh failed; serving the cached token for the minutes it still works",
-			"registry", req.Registry, "identity", id.Description, "expiresAt", tok.ExpiresAt, "err", plugin.OneLine(res.FetchErr.Error()))
+			"registry", req.Registry, "identity", id.Description, "expiresAt", tok.ExpiresAt, "err", plugin.Sanitize(res.FetchErr.Error(), req.ServiceAccountToken))
 	case tokencache.Cached:
 		d.log.Info("token from the node cache", "registry", req.Registry, "expiresAt", tok.ExpiresAt)
 	default:
@@ -119,7 +130,7 @@ func (d *Driver) explain(err error, took time.Duration) error {
 	case IsTimeout(err):
 		e := &plugin.Error{What: fmt.Sprintf("no answer after %s", took.Round(100*time.Millisecond)), Err: err}
 		if !hinted {
-			e.Check = "check that the node reaches the cloud's endpoints (DNS, firewall) and HTTPS_PROXY/NO_PROXY"
+			e.Check = "check that the node reaches the cloud's endpoints: DNS, firewall, HTTPS_PROXY/NO_PROXY"
 		}
 		return e
 	case hinted:
@@ -127,7 +138,7 @@ func (d *Driver) explain(err error, took time.Duration) error {
 	case IsMalformed(err):
 		return &plugin.Error{Err: err, Check: "the answer is not the cloud's: check the endpoint settings and that no proxy answers in its place"}
 	case IsNetwork(err):
-		return &plugin.Error{Err: err, Check: "check that the node reaches the cloud's endpoints (DNS, firewall), HTTPS_PROXY/NO_PROXY and, for TLS errors, SSL_CERT_FILE"}
+		return &plugin.Error{Err: err, Check: "check that the node reaches the cloud's endpoints: DNS, firewall, HTTPS_PROXY/NO_PROXY and, for TLS errors, SSL_CERT_FILE"}
 	}
 	return err
 }

@@ -58,6 +58,7 @@ func IsNetwork(err error) bool {
 // sends: unparseable, missing fields, absurd numbers, too large.
 type MalformedError struct{ msg string }
 
+// Error returns the description.
 func (e *MalformedError) Error() string { return e.msg }
 
 // Malformed returns a MalformedError. Never put the answer's text in it

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -22,6 +23,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/kcred/kcred/internal/httpbound"
+	"github.com/kcred/kcred/internal/safefile"
 	"github.com/kcred/kcred/plugin"
 	"github.com/kcred/kcred/provider/cloudtoken"
 )
@@ -94,7 +96,10 @@ var credentialEnv = []string{
 // the contents of the shared config and credentials files. An instance
 // role swapped behind the same settings is not seen until the cached token
 // expires.
-func nodeIdentity(getenv func(string) string) identity {
+//
+// A file there that is not a regular file (a FIFO, a device) is refused:
+// the SDK would read it later with no bound.
+func nodeIdentity(getenv func(string) string) (identity, error) {
 	h := sha256.New()
 	for _, name := range credentialEnv {
 		fmt.Fprintf(h, "%s=%q\n", name, getenv(name))
@@ -108,11 +113,17 @@ func nodeIdentity(getenv func(string) string) identity {
 		if path == "" {
 			path = f.def
 		}
-		data, err := os.ReadFile(path)
+		data, err := safefile.ReadFile(path, maxSharedFile)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return identity{}, &plugin.Error{What: "read AWS shared file " + path, Err: err, Check: "check " + f.env + " and the file it names"}
+		}
 		fmt.Fprintf(h, "%s %t %x\n", path, err == nil, sha256.Sum256(data))
 	}
-	return identity{fingerprint: "node:" + hex.EncodeToString(h.Sum(nil))}
+	return identity{fingerprint: "node:" + hex.EncodeToString(h.Sum(nil))}, nil
 }
+
+// maxSharedFile bounds an AWS shared config or credentials file.
+const maxSharedFile = 1 << 20
 
 // roleARNFor returns the role to assume in service-account mode: the
 // annotation, else AWS_ECR_ROLE_ARN, else none (node credentials).

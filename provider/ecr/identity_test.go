@@ -16,23 +16,23 @@ func TestNodeIdentity(t *testing.T) {
 	env := map[string]string{"AWS_CONFIG_FILE": cfgFile, "AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "none")}
 	getenv := func(k string) string { return env[k] }
 
-	base := nodeIdentity(getenv).fingerprint
-	if again := nodeIdentity(getenv).fingerprint; again != base {
+	base := fp(nodeIdentity(getenv))
+	if again := fp(nodeIdentity(getenv)); again != base {
 		t.Fatalf("fingerprint not stable: %s then %s", base, again)
 	}
 	env["AWS_PROFILE"] = "other"
-	if nodeIdentity(getenv).fingerprint == base {
+	if fp(nodeIdentity(getenv)) == base {
 		t.Error("changing AWS_PROFILE kept the fingerprint")
 	}
 	delete(env, "AWS_PROFILE")
 	if err := os.WriteFile(cfgFile, []byte("[default]\nrole_arn = arn:aws:iam::123456789012:role/x\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if nodeIdentity(getenv).fingerprint == base {
+	if fp(nodeIdentity(getenv)) == base {
 		t.Error("changing the shared config file kept the fingerprint")
 	}
 	env["AWS_SECRET_ACCESS_KEY"] = "topsecret"
-	if fp := nodeIdentity(getenv).fingerprint; strings.Contains(fp, "topsecret") {
+	if fp := fp(nodeIdentity(getenv)); strings.Contains(fp, "topsecret") {
 		t.Errorf("fingerprint %q contains a secret", fp)
 	}
 }
@@ -78,4 +78,12 @@ func TestCheckRoleARN(t *testing.T) {
 			t.Errorf("checkRoleARN(%q) = %v, want ok=%t", arn, err, ok)
 		}
 	}
+}
+
+// fp is the fingerprint of a node identity that must load.
+func fp(id identity, err error) string {
+	if err != nil {
+		panic(err)
+	}
+	return id.fingerprint
 }

@@ -134,7 +134,7 @@ func fetch(ctx context.Context, cfg aws.Config, h Host, id identity) (cloudtoken
 // identity picks the request's credential source (see Plan).
 func (c *source) identity(req plugin.Request) (identity, error) {
 	if req.ServiceAccountToken == "" {
-		return nodeIdentity(c.getenv), nil
+		return nodeIdentity(c.getenv)
 	}
 	arn := roleARNFor(req.ServiceAccountAnnotations, c.annotation, c.envRoleARN)
 	if err := checkRoleARN(arn, "service-account annotation "+c.annotation); err != nil {
@@ -142,7 +142,7 @@ func (c *source) identity(req plugin.Request) (identity, error) {
 	}
 	if arn == "" {
 		c.log.Info("service-account mode without a role: using node credentials", "annotation", c.annotation, "env", RoleARNEnv)
-		return nodeIdentity(c.getenv), nil
+		return nodeIdentity(c.getenv)
 	}
 	return serviceAccountIdentity(arn, req.ServiceAccountToken), nil
 }

@@ -136,13 +136,13 @@ func (id identity) describe(host string) cloudtoken.Identity {
 	case fromDockercfgURL:
 		return cloudtoken.Identity{Fingerprint: "dockercfg-url:" + host, Description: "the Docker config at instance attribute " + attrDockercfgURL}
 	case fromGKE:
-		return cloudtoken.Identity{Fingerprint: "gke:" + id.audience + ":" + hashOf([]byte(id.podToken)),
+		return cloudtoken.Identity{Fingerprint: "gke:" + id.audience + ":" + cloudtoken.ServiceAccountFingerprint(id.podToken),
 			Description: "service account with GKE workload identity " + id.audience, ServiceAccount: true}
 	}
 	d := "service account with workload identity federation " + id.audience
 	if id.impersonate != "" {
 		d += ", impersonating " + id.impersonate
 	}
-	return cloudtoken.Identity{Fingerprint: "wif:" + id.audience + ":" + id.impersonate + ":" + hashOf([]byte(id.podToken)),
+	return cloudtoken.Identity{Fingerprint: "wif:" + id.audience + ":" + id.impersonate + ":" + cloudtoken.ServiceAccountFingerprint(id.podToken),
 		Description: d, ServiceAccount: true}
 }

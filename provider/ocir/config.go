@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
-	"os"
 	"strings"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/kcred/kcred/internal/safefile"
 )
 
 // AuthMethod is which OCI principal signs the token request.
@@ -100,17 +100,9 @@ func LoadConfig(file string, getenv func(string) string) (Config, error) {
 			Validation: scalar(getenv(envValidation)),
 		}, "$")
 	}
-	f, err := os.Open(file)
+	data, err := safefile.ReadFile(file, maxConfigSize)
 	if err != nil {
 		return Config{}, fmt.Errorf("read -config %s: %w", file, err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxConfigSize+1))
-	if err != nil {
-		return Config{}, fmt.Errorf("read -config %s: %w", file, err)
-	}
-	if len(data) > maxConfigSize {
-		return Config{}, fmt.Errorf("read -config %s: larger than %d KiB, not an OCIR provider config", file, maxConfigSize>>10)
 	}
 	c, err := ParseConfig(data)
 	if err != nil {

@@ -81,7 +81,7 @@ func TestLoadConfigFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = LoadConfig(big, os.Getenv)
-	checkConfigResult(t, Config{}, err, Config{}, "larger than 64 KiB")
+	checkConfigResult(t, Config{}, err, Config{}, "larger than 65536 bytes")
 }
 
 func checkConfigResult(t *testing.T, got Config, err error, want Config, wantErr string) {

@@ -39,7 +39,7 @@ func setup(fs *flag.FlagSet) func(plugin.Env, []string) (plugin.Provider, error)
 	return func(env plugin.Env, _ []string) (plugin.Provider, error) {
 		cfg, err := LoadConfig(*file, os.Getenv)
 		if err != nil {
-			return nil, &plugin.Error{What: "configuration", Err: err}
+			return nil, &plugin.Error{What: "configuration", Err: err, Check: "check the provider's env and -config in the kubelet's credential provider config"}
 		}
 		return New(env, cfg, os.Getenv), nil
 	}
