@@ -22,7 +22,7 @@ PLATFORMS ?= linux/amd64 linux/arm64 windows/amd64
 # not require it.
 SBOM := $(GO) tool -modfile=tools/go.mod cyclonedx-gomod
 
-.PHONY: all build deps judge lint test test-unit test-kubelet fuzz demo bench binaries release image clean
+.PHONY: all build deps judge lint test test-unit test-kubelet test-deploy fuzz demo bench binaries release image clean
 .PHONY: node-deps test-node test-node-if-able demo-node
 
 all: build
@@ -35,6 +35,7 @@ build:
 deps:
 	@echo "fetching modules"
 	@$(GO) mod download
+	@cd test/deploy && $(GO) mod download
 
 # The real kubelet (k8s.io/kubernetes) as the judge of the simulator's
 # fidelity, compiled here, outside the namespace and before the timed run:
@@ -50,10 +51,11 @@ lint:
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	@$(GO) vet ./...
 	@cd test/kubelet && $(GO) vet ./...
+	@cd test/deploy && $(GO) vet ./...
 	@cd test/node && $(GO) vet ./...
 
 test: deps judge lint fuzz
-	@scripts/count-results $(MAKE) --no-print-directory test-unit test-kubelet test-node-if-able
+	@scripts/count-results $(MAKE) --no-print-directory test-unit test-kubelet test-deploy test-node-if-able
 
 test-unit:
 	@echo "running the unit and end-to-end tests in a loopback-only network namespace"
@@ -64,6 +66,12 @@ test-unit:
 test-kubelet:
 	@echo "running the kubelet judge's tests in a loopback-only network namespace"
 	@cd test/kubelet && ../../$(ISOLATED) env $(OFFLINE) $(GO) test -count=1 -timeout 20m ./...
+
+# deploy/'s kustomize overlays rendered and checked; a nested module so the
+# product module never requires kustomize.
+test-deploy:
+	@echo "rendering and checking deploy/'s kustomize overlays"
+	@cd test/deploy && ../../$(ISOLATED) env $(OFFLINE) $(GO) test -count=1 ./...
 
 # The live node (test/node): the real kubelet, containerd built from its Go
 # module and Debian's runc pull static pods through kcred, in their own
