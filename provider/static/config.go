@@ -7,15 +7,14 @@ package static
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
-	"syscall"
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/kcred/kcred/internal/safefile"
 	"github.com/kcred/kcred/match"
 	"github.com/kcred/kcred/plugin"
 )
@@ -147,7 +146,7 @@ var errInsecure = errors.New("insecure file")
 // a file writable by group or others: whoever can write it chooses which
 // registry the node trusts with which password.
 func readPrivate(path string, limit int64) ([]byte, os.FileMode, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	f, err := safefile.Open(path)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -156,20 +155,14 @@ func readPrivate(path string, limit int64) ([]byte, os.FileMode, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	if !fi.Mode().IsRegular() {
-		return nil, 0, fmt.Errorf("%s is not a regular file: its mode is %s", path, fi.Mode().Type())
-	}
 	// Windows has ACLs, not these bits: Go reports every writable file as
 	// 0666 there, so the check would refuse everything.
 	if perm := fi.Mode().Perm(); perm&0o022 != 0 && runtime.GOOS != "windows" {
 		return nil, 0, fmt.Errorf("%w: %s is writable by group or others, mode %s", errInsecure, path, perm)
 	}
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	data, err := safefile.ReadAll(f, limit)
 	if err != nil {
-		return nil, 0, fmt.Errorf("read %s: %w", path, err)
-	}
-	if int64(len(data)) > limit {
-		return nil, 0, fmt.Errorf("%s is larger than %d bytes, more than a config or a password holds", path, limit)
+		return nil, 0, err
 	}
 	return data, fi.Mode().Perm(), nil
 }

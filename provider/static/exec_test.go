@@ -121,7 +121,7 @@ func TestUnsafeOrBrokenFilesAreRefused(t *testing.T) {
 		{"password file writable by others", []string{"--config", h.write("pf.yaml", "registries:\n- {registry: r.example.com, username: u, passwordFile: pw}\n", 0o600)}, "static credentials for r.example.com: insecure file: "},
 		{"missing", []string{"--config", filepath.Join(h.dir, "absent.yaml")}, "read static config: open "},
 		{"default path missing", nil, "/etc/kcred/static.yaml"},
-		{"a FIFO does not hang the exec", []string{"--config", fifo}, "is not a regular file"},
+		{"a FIFO does not hang the exec", []string{"--config", fifo}, "not a regular file"},
 		{"bad YAML", []string{"--config", h.write("bad.yaml", "registries: [\n  password: s3cret", 0o600)}, "not a static credential config"},
 		{"unknown field", []string{"--config", h.write("typo.yaml", "registries:\n- {registry: r.example.com, username: u, pasword: s3cret}\n", 0o600)}, `unknown field "pasword"`},
 		{"positional argument", []string{"static.yaml"}, "unexpected argument"},
