@@ -34,6 +34,7 @@ build:
 deps:
 	@echo "fetching modules"
 	@$(GO) mod download
+	@cd test/sdkpin && $(GO) mod download
 
 # The real kubelet (k8s.io/kubernetes) as the judge of the simulator's
 # fidelity, compiled here, outside the namespace and before the timed run:
@@ -49,9 +50,10 @@ lint:
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	@$(GO) vet ./...
 	@cd test/kubelet && $(GO) vet ./...
+	@cd test/sdkpin && $(GO) vet ./...
 
 test: deps judge lint fuzz
-	@scripts/count-results $(MAKE) --no-print-directory test-unit test-kubelet
+	@scripts/count-results $(MAKE) --no-print-directory test-unit test-kubelet test-sdkpin
 
 test-unit:
 	@echo "running the unit and end-to-end tests in a loopback-only network namespace"
@@ -62,6 +64,11 @@ test-unit:
 test-kubelet:
 	@echo "running the kubelet judge's tests in a loopback-only network namespace"
 	@cd test/kubelet && ../../$(ISOLATED) env $(OFFLINE) $(GO) test -count=1 -timeout 20m ./...
+
+# Checks that the reason go.mod pins the ECR SDK services still holds.
+test-sdkpin:
+	@echo "checking that the newest ECR SDK releases still build schemas at init (the go.mod pin)"
+	@cd test/sdkpin && $(OFFLINE) $(GO) test -count=1 ./...
 
 fuzz:
 	@echo "fuzzing every parser for $${FUZZTIME:-5s} each"
