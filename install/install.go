@@ -10,7 +10,6 @@ package install
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -26,6 +25,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/kcred/kcred/internal/atomicfile"
+	"github.com/kcred/kcred/internal/safefile"
 	"github.com/kcred/kcred/kubelet"
 )
 
@@ -66,9 +66,9 @@ type Options struct {
 	// Config is a CredentialProviderConfig file to place at ConfigDest;
 	// both empty to leave the config alone.
 	Config, ConfigDest string
-	// Verify checks that the file at path answers as l.Role; nil runs
-	// `path --version` (VersionCheck).
-	Verify func(path string, l Link) error
+	// Verify checks that the file at path answers as l.Role, giving up when
+	// ctx ends; nil runs `path --version` (VersionCheck).
+	Verify func(ctx context.Context, path string, l Link) error
 	// Windows installs for a Windows node: every file is named NAME.exe
 	// (the kubelet finds providers with exec.LookPath, which wants an
 	// executable extension there) and each provider name is a copy of the
@@ -88,17 +88,31 @@ func (o Options) fileName(name string) string {
 // Run installs as o says, reporting one line per action to say. On error
 // nothing it created temporarily is left behind; the changes already made
 // are complete (each is atomic). A config the kubelet would refuse is
-// refused before anything is changed.
-func Run(o Options, say func(string)) error {
+// refused before anything is changed. When ctx ends (SIGTERM), Run stops
+// within the step it is in, removes that step's temporary files and returns
+// ctx's error: every reported change is complete, nothing else was changed.
+// Temporary files a killed run left behind are removed first.
+//
+// Run reads and replaces only regular files (and, at the provider names,
+// symlinks): a FIFO, a device or a directory where it would read or write,
+// or a symlink from the binary's name to one, is refused, never read.
+func Run(ctx context.Context, o Options, say func(string)) error {
 	if o.Verify == nil {
 		version := o.Version
-		o.Verify = func(path string, l Link) error { return VersionCheck(path, l.Role, version) }
+		o.Verify = func(ctx context.Context, path string, l Link) error { return VersionCheck(ctx, path, l.Role, version) }
 	}
 	if err := requireDir(o.BinDir, "--bin-dir"); err != nil {
 		return err
 	}
 	if len(o.Links) == 0 {
 		return errors.New("no provider names to link")
+	}
+	sweepTemporaries(o.BinDir, say)
+	if o.ConfigDest != "" {
+		sweepTemporaries(filepath.Dir(o.ConfigDest), say)
+	}
+	if err := precheck(ctx, o); err != nil {
+		return interrupted(ctx, err)
 	}
 
 	// The config first: a config the kubelet would refuse stops everything.
@@ -122,16 +136,19 @@ func Run(o Options, say func(string)) error {
 
 	// On Windows each name is a copy of the binary: a copy of the binary
 	// being replaced is kcred's own, replaced without keeping it.
-	previousSelf, _ := fileSum(filepath.Join(o.BinDir, o.fileName(BinaryName)))
-	if err := installBinary(o, say); err != nil {
+	var previousSelf string
+	if o.Windows {
+		previousSelf, _ = fileSum(ctx, filepath.Join(o.BinDir, o.fileName(BinaryName)))
+	}
+	if err := installBinary(ctx, o, say); err != nil {
 		return err
 	}
 	for _, l := range o.Links {
 		var err error
 		if o.Windows {
-			err = copyBinary(o.BinDir, o.fileName(l.Name), o.fileName(BinaryName), previousSelf, say)
+			err = copyBinary(ctx, o.BinDir, o.fileName(l.Name), o.fileName(BinaryName), previousSelf, say)
 		} else {
-			err = link(o.BinDir, l.Name, say)
+			err = link(ctx, o.BinDir, l.Name, say)
 		}
 		if err != nil {
 			return err
@@ -139,8 +156,8 @@ func Run(o Options, say func(string)) error {
 	}
 	for _, l := range o.Links {
 		path := filepath.Join(o.BinDir, o.fileName(l.Name))
-		if err := o.Verify(path, l); err != nil {
-			return fmt.Errorf("verify %s at %s: %v", l.Role, path, err)
+		if err := o.Verify(ctx, path, l); err != nil {
+			return interrupted(ctx, fmt.Errorf("verify %s at %s: %v", l.Role, path, err))
 		}
 		say(fmt.Sprintf("verified %s: answers as %s (kcred) %s", path, l.Role, o.Version))
 	}
@@ -155,7 +172,10 @@ func Run(o Options, say func(string)) error {
 		for _, w := range kubelet.Warnings(c, o.BinDir) {
 			say("warning: " + cfg.unstage(w))
 		}
-		if configChanged, err = cfg.write(say); err != nil {
+		if err := ctx.Err(); err != nil {
+			return interrupted(ctx, err)
+		}
+		if configChanged, err = cfg.write(ctx, say); err != nil {
 			return err
 		}
 	}
@@ -167,9 +187,9 @@ func Run(o Options, say func(string)) error {
 }
 
 // VersionCheck runs `path --version` and wants "ROLE (kcred) VERSION" (any
-// version when version is empty).
-func VersionCheck(path, role, version string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+// version when version is empty), within 30 seconds or until ctx ends.
+func VersionCheck(ctx context.Context, path, role, version string) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, path, "--version")
 	var stdout, stderr bytes.Buffer
@@ -201,31 +221,38 @@ func VersionCheck(path, role, version string) error {
 
 // installBinary puts Self at BinDir/kcred (kcred.exe on Windows), unless
 // identical content is there.
-func installBinary(o Options, say func(string)) error {
+func installBinary(ctx context.Context, o Options, say func(string)) error {
 	dst := filepath.Join(o.BinDir, o.fileName(BinaryName))
-	selfSum, err := fileSum(o.Self)
+	selfSum, err := fileSum(ctx, o.Self)
 	if err != nil {
-		return fmt.Errorf("read own executable: %v", err)
+		return interrupted(ctx, fmt.Errorf("read own executable: %v", err))
 	}
-	if sum, err := fileSum(dst); err == nil && sum == selfSum {
+	sum, err := fileSum(ctx, dst)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return interrupted(ctx, refuse(dst, err))
+	}
+	if sum == selfSum {
 		say(fmt.Sprintf("unchanged %s (sha256:%.12s…)", dst, selfSum))
 		return nil
 	}
-	src, err := os.Open(o.Self)
+	src, err := safefile.Open(o.Self)
 	if err != nil {
 		return fmt.Errorf("read own executable: %v", err)
 	}
 	defer src.Close()
-	tmp, err := atomicfile.TempFile(o.BinDir, tempPrefix, src, 0o755)
+	tmp, err := atomicfile.TempFile(o.BinDir, tempPrefix, ctxReader{ctx, src}, 0o755)
 	if err != nil {
-		return fmt.Errorf("write %s: %v", dst, err)
+		return interrupted(ctx, fmt.Errorf("write %s: %v", dst, err))
 	}
 	defer os.Remove(tmp) // a no-op once renamed
 	// Run the new binary under every name before it replaces anything, from
 	// the same file system (a noexec mount or a binary this node cannot run
 	// fails here, with the node unchanged).
-	if err := preVerify(o, tmp); err != nil {
-		return err
+	if err := preVerify(ctx, o, tmp); err != nil {
+		return interrupted(ctx, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return interrupted(ctx, err)
 	}
 	if err := os.Rename(tmp, dst); err != nil {
 		return fmt.Errorf("install %s: %v", dst, err)
@@ -239,7 +266,7 @@ func installBinary(o Options, say func(string)) error {
 
 // preVerify runs the verification on bin through links in a temporary
 // directory inside the bin dir.
-func preVerify(o Options, bin string) error {
+func preVerify(ctx context.Context, o Options, bin string) error {
 	dir, err := os.MkdirTemp(o.BinDir, tempPrefix+"verify-")
 	if err != nil {
 		return fmt.Errorf("verify the new binary: %v", err)
@@ -252,14 +279,14 @@ func preVerify(o Options, bin string) error {
 	for _, l := range o.Links {
 		path := filepath.Join(dir, o.fileName(l.Name))
 		if o.Windows {
-			err = copyFile(abs, path)
+			err = copyFile(ctx, abs, path)
 		} else {
 			err = os.Symlink(abs, path)
 		}
 		if err != nil {
 			return fmt.Errorf("verify the new binary: %v", err)
 		}
-		if err := o.Verify(path, l); err != nil {
+		if err := o.Verify(ctx, path, l); err != nil {
 			return fmt.Errorf("verify %s: the new binary, written to %s, fails: %v (nothing replaced)", l.Role, filepath.Join(o.BinDir, o.fileName(BinaryName)), err)
 		}
 	}
@@ -269,9 +296,12 @@ func preVerify(o Options, bin string) error {
 // link makes dir/name a symlink to BinaryName. A previous file or link of
 // that name is kept as name+PreviousSuffix, then replaced by a rename of a
 // new link: the name always resolves to one or the other.
-func link(dir, name string, say func(string)) error {
+func link(ctx context.Context, dir, name string, say func(string)) error {
 	path := filepath.Join(dir, name)
 	fi, err := os.Lstat(path)
+	if err := ctx.Err(); err != nil {
+		return interrupted(ctx, err)
+	}
 	switch {
 	case err == nil && fi.Mode()&fs.ModeSymlink != 0:
 		if target, err := os.Readlink(path); err == nil && target == BinaryName {
@@ -285,7 +315,7 @@ func link(dir, name string, say func(string)) error {
 	}
 	note := ""
 	if err == nil {
-		backup, err := keepPrevious(dir, name, fi)
+		backup, err := keepPrevious(ctx, dir, name, fi)
 		if err != nil {
 			return fmt.Errorf("link %s: keep the previous %s: %v", path, name, err)
 		}
@@ -313,7 +343,7 @@ func link(dir, name string, say func(string)) error {
 // copy. (Windows refuses to replace an executable while it runs:
 // a kubelet exec of that very name at that moment fails the install, and
 // the DaemonSet's restart retries it.)
-func copyBinary(dir, name, binary, previousSelf string, say func(string)) error {
+func copyBinary(ctx context.Context, dir, name, binary, previousSelf string, say func(string)) error {
 	path, src := filepath.Join(dir, name), filepath.Join(dir, binary)
 	fi, err := os.Lstat(path)
 	exists := err == nil
@@ -323,13 +353,16 @@ func copyBinary(dir, name, binary, previousSelf string, say func(string)) error 
 	case !exists && !errors.Is(err, fs.ErrNotExist):
 		return fmt.Errorf("copy to %s: %v", path, err)
 	}
-	want, err := fileSum(src)
+	want, err := fileSum(ctx, src)
 	if err != nil {
-		return fmt.Errorf("copy to %s: %v", path, err)
+		return interrupted(ctx, fmt.Errorf("copy to %s: %v", path, err))
 	}
 	note := ""
 	if exists {
-		got, _ := fileSum(path)
+		got, err := fileSum(ctx, path)
+		if err != nil && fi.Mode()&fs.ModeSymlink == 0 {
+			return interrupted(ctx, refuse(path, err))
+		}
 		switch {
 		case got == want && fi.Mode().IsRegular():
 			say(fmt.Sprintf("unchanged %s (a copy of %s)", path, binary))
@@ -337,15 +370,15 @@ func copyBinary(dir, name, binary, previousSelf string, say func(string)) error 
 		case got != "" && got == previousSelf && fi.Mode().IsRegular():
 			note = " (replaced the previous kcred)"
 		default:
-			backup, err := keepPrevious(dir, name, fi)
+			backup, err := keepPrevious(ctx, dir, name, fi)
 			if err != nil {
 				return fmt.Errorf("copy to %s: keep the previous %s: %v", path, name, err)
 			}
 			note = fmt.Sprintf(" (replaced %s, kept as %s)", kindOf(fi), backup)
 		}
 	}
-	if err := copyFile(src, path); err != nil {
-		return fmt.Errorf("copy to %s: %v", path, err)
+	if err := copyFile(ctx, src, path); err != nil {
+		return interrupted(ctx, fmt.Errorf("copy to %s: %v", path, err))
 	}
 	if err := atomicfile.SyncDir(dir); err != nil {
 		return fmt.Errorf("copy to %s: %v", path, err)
@@ -356,13 +389,13 @@ func copyBinary(dir, name, binary, previousSelf string, say func(string)) error 
 
 // copyFile writes a copy of src (mode 0755) at dst through a temporary file
 // in dst's directory and a rename.
-func copyFile(src, dst string) error {
-	f, err := os.Open(src)
+func copyFile(ctx context.Context, src, dst string) error {
+	f, err := safefile.Open(src)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	tmp, err := atomicfile.TempFile(filepath.Dir(dst), tempPrefix, f, 0o755)
+	tmp, err := atomicfile.TempFile(filepath.Dir(dst), tempPrefix, ctxReader{ctx, f}, 0o755)
 	if err != nil {
 		return err
 	}
@@ -376,7 +409,7 @@ func copyFile(src, dst string) error {
 // keepPrevious saves dir/name (described by fi) as name+PreviousSuffix,
 // atomically: a hard link for a file (a copy where hard links fail), the
 // same target for a symlink.
-func keepPrevious(dir, name string, fi fs.FileInfo) (string, error) {
+func keepPrevious(ctx context.Context, dir, name string, fi fs.FileInfo) (string, error) {
 	path := filepath.Join(dir, name)
 	backup := name + PreviousSuffix
 	var tmp string
@@ -390,14 +423,14 @@ func keepPrevious(dir, name string, fi fs.FileInfo) (string, error) {
 		}
 	} else {
 		var err error
-		tmp = filepath.Join(dir, tempPrefix+randomSuffix())
+		tmp = filepath.Join(dir, tempPrefix+safefile.RandomSuffix())
 		if err = os.Link(path, tmp); err != nil {
-			f, err := os.Open(path)
+			f, err := safefile.Open(path)
 			if err != nil {
 				return "", err
 			}
 			defer f.Close()
-			if tmp, err = atomicfile.TempFile(dir, tempPrefix, f, fi.Mode().Perm()); err != nil {
+			if tmp, err = atomicfile.TempFile(dir, tempPrefix, ctxReader{ctx, f}, fi.Mode().Perm()); err != nil {
 				return "", err
 			}
 		}
@@ -437,12 +470,14 @@ func stageConfig(src, dest string) (*stagedConfig, error) {
 	if src == "" || dest == "" {
 		return nil, errors.New("--config and --config-dest go together")
 	}
-	data, err := os.ReadFile(src)
+	data, err := safefile.ReadFile(src, MaxConfigSize)
 	if err != nil {
 		return nil, fmt.Errorf("read --config: %v", err)
 	}
 	if fi, err := os.Stat(dest); err == nil && fi.IsDir() {
 		return nil, fmt.Errorf("--config-dest %s is a directory: give the file to write in it, e.g. %s", dest, filepath.Join(dest, "kcred.yaml"))
+	} else if err == nil && !fi.Mode().IsRegular() {
+		return nil, refuse(dest, notRegular(fi.Mode()))
 	}
 	dir := filepath.Dir(dest)
 	if err := requireDir(dir, "the directory of --config-dest"); err != nil {
@@ -460,7 +495,11 @@ func stageConfig(src, dest string) (*stagedConfig, error) {
 			continue
 		}
 		siblings = append(siblings, e.Name())
-		if b, err := os.ReadFile(filepath.Join(dir, e.Name())); err == nil && kindOfDoc(b) == "CredentialProviderConfig" {
+		b, err := safefile.ReadFile(filepath.Join(dir, e.Name()), MaxConfigSize)
+		if errors.Is(err, safefile.ErrNotRegular) || errors.Is(err, safefile.ErrTooLarge) {
+			return nil, refuse(filepath.Join(dir, e.Name()), err)
+		}
+		if err == nil && kindOfDoc(b) == "CredentialProviderConfig" {
 			dropIn = true
 		}
 	}
@@ -483,7 +522,7 @@ func stageConfig(src, dest string) (*stagedConfig, error) {
 		return fail(err)
 	}
 	for _, name := range siblings {
-		b, err := os.ReadFile(filepath.Join(dir, name))
+		b, err := safefile.ReadFile(filepath.Join(dir, name), MaxConfigSize)
 		if err != nil {
 			return fail(err)
 		}
@@ -541,15 +580,15 @@ func (s *stagedConfig) preflight(binDir string, installing map[string]bool) erro
 
 // write puts the staged content at dest, keeping the previous content as
 // dest+PreviousSuffix. It reports whether dest changed.
-func (s *stagedConfig) write(say func(string)) (bool, error) {
+func (s *stagedConfig) write(ctx context.Context, say func(string)) (bool, error) {
 	dir, base := filepath.Dir(s.dest), filepath.Base(s.dest)
-	old, err := os.ReadFile(s.dest)
+	old, err := safefile.ReadFile(s.dest, MaxConfigSize)
 	switch {
 	case err == nil && bytes.Equal(old, s.data):
 		say(fmt.Sprintf("config unchanged %s", s.dest))
 		return false, nil
 	case err != nil && !errors.Is(err, fs.ErrNotExist):
-		return false, fmt.Errorf("read %s: %v", s.dest, err)
+		return false, refuse(s.dest, err)
 	}
 	mode := fs.FileMode(0o644)
 	note := " (new file)"
@@ -607,7 +646,7 @@ func requireDir(dir, what string) error {
 // tempSymlink creates a new symlink to target with a temporary name in dir.
 func tempSymlink(dir, target string) (string, error) {
 	for i := 0; ; i++ {
-		path := filepath.Join(dir, tempPrefix+randomSuffix())
+		path := filepath.Join(dir, tempPrefix+safefile.RandomSuffix())
 		err := os.Symlink(target, path)
 		if err == nil {
 			return path, nil
@@ -618,24 +657,110 @@ func tempSymlink(dir, target string) (string, error) {
 	}
 }
 
-func randomSuffix() string {
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-// fileSum is the hex SHA-256 of a file's content.
-func fileSum(path string) (string, error) {
-	f, err := os.Open(path)
+// fileSum is the hex SHA-256 of the regular file at path (symlinks
+// followed), read until ctx ends.
+func fileSum(ctx context.Context, path string) (string, error) {
+	f, err := safefile.Open(path)
 	if err != nil {
 		return "", err
 	}
 	defer f.Close()
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
+	if _, err := io.Copy(h, ctxReader{ctx, f}); err != nil {
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// MaxConfigSize bounds every config file read: a CredentialProviderConfig
+// is a few KiB.
+const MaxConfigSize = 1 << 20
+
+// refuse is the error for a path install will not read or replace.
+func refuse(path string, err error) error {
+	if errors.Is(err, safefile.ErrNotRegular) || errors.Is(err, safefile.ErrTooLarge) {
+		return fmt.Errorf("refusing %s: %v (kcred install reads and replaces only regular files of sane size; move it away, then run kcred install again)", path, unwrapPath(err))
+	}
+	return fmt.Errorf("%s: %v", path, unwrapPath(err))
+}
+
+// notRegular is the refusal of a file of the given mode.
+func notRegular(mode fs.FileMode) error {
+	return fmt.Errorf("is %s, %w", safefile.Describe(mode), safefile.ErrNotRegular)
+}
+
+// precheck refuses, before anything is changed, a name in the bin dir that
+// install would read or replace and that is not a regular file: at the
+// binary's name, whatever a symlink there leads to; at a provider name, the
+// entry itself (a symlink there is replaced, never read).
+func precheck(ctx context.Context, o Options) error {
+	bin := filepath.Join(o.BinDir, o.fileName(BinaryName))
+	if f, err := safefile.Open(bin); err == nil {
+		f.Close()
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return refuse(bin, err)
+	}
+	for _, l := range o.Links {
+		path := filepath.Join(o.BinDir, o.fileName(l.Name))
+		fi, err := os.Lstat(path)
+		if err == nil && !fi.Mode().IsRegular() && fi.Mode()&fs.ModeSymlink == 0 && !fi.IsDir() {
+			return refuse(path, notRegular(fi.Mode()))
+		}
+	}
+	return ctx.Err()
+}
+
+// unwrapPath drops the "open PATH: " of an fs.PathError, whose path the
+// message already names.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// interrupted says, when ctx has ended, that the install stopped on a signal
+// rather than err's own failure.
+func interrupted(ctx context.Context, err error) error {
+	if ctx.Err() == nil {
+		return err
+	}
+	return fmt.Errorf("interrupted: stopped before completing this step and removed its temporary files; the changes reported above are complete, nothing else was changed (%w)", ctx.Err())
+}
+
+// ctxReader stops a long read (a large binary being hashed or copied) when
+// ctx ends, so SIGTERM takes effect within one read.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+// sweepTemporaries removes what a killed run left in dir: every name
+// starting with tempPrefix (files, links and the verification and staging
+// directories; a symlink is removed, never followed). Only one install runs
+// in a directory at a time (one DaemonSet pod per node).
+func sweepTemporaries(dir string, say func(string)) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), tempPrefix) {
+			continue
+		}
+		path := filepath.Join(dir, e.Name())
+		if err := os.RemoveAll(path); err == nil {
+			say(fmt.Sprintf("removed %s, left by an interrupted run", path))
+		}
+	}
 }
 
 func firstLine(s string) string {

@@ -1,6 +1,7 @@
 package install
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -88,7 +89,7 @@ func TestRun(t *testing.T) {
 	}, {
 		name: "idempotent rerun",
 		setup: func(t *testing.T, e env, o *Options) {
-			if err := Run(*o, func(string) {}); err != nil {
+			if err := Run(context.Background(), *o, func(string) {}); err != nil {
 				t.Fatal(err)
 			}
 		},
@@ -178,7 +179,7 @@ func TestRun(t *testing.T) {
 	}, {
 		name: "an installed name that does not answer",
 		setup: func(t *testing.T, e env, o *Options) {
-			o.Verify = func(path string, l Link) error {
+			o.Verify = func(_ context.Context, path string, l Link) error {
 				if l.Name == "role-b" && filepath.Dir(path) == e.bin {
 					return errors.New("--version printed \"\"")
 				}
@@ -320,7 +321,7 @@ func TestRun(t *testing.T) {
 			}
 			subst := strings.NewReplacer("BIN", e.bin, "ETC", e.etc, "SRC", e.src)
 			var out []string
-			err := Run(o, func(s string) { out = append(out, s) })
+			err := Run(context.Background(), o, func(s string) { out = append(out, s) })
 			text := strings.Join(out, "\n")
 			if c.err == "" && err != nil {
 				t.Fatalf("error: %v\noutput:\n%s", err, text)
@@ -370,11 +371,11 @@ func TestRerunKeepsInode(t *testing.T) {
 		t.Fatal(err)
 	}
 	o := Options{Self: self, BinDir: bin, Links: []Link{{"role-a", "role-a"}}}
-	if err := Run(o, func(string) {}); err != nil {
+	if err := Run(context.Background(), o, func(string) {}); err != nil {
 		t.Fatal(err)
 	}
 	before, _ := os.Stat(filepath.Join(bin, "kcred"))
-	if err := Run(o, func(string) {}); err != nil {
+	if err := Run(context.Background(), o, func(string) {}); err != nil {
 		t.Fatal(err)
 	}
 	after, _ := os.Stat(filepath.Join(bin, "kcred"))
@@ -399,12 +400,12 @@ func TestVersionCheck(t *testing.T) {
 		{"role-a", "v2", `--version printed "role-a (kcred) test", want "role-a (kcred) v2"`},
 		{"role-b", "", `want "role-b (kcred) " followed by a version`},
 	} {
-		err := VersionCheck(link, c.role, c.version)
+		err := VersionCheck(context.Background(), link, c.role, c.version)
 		if (err == nil) != (c.err == "") || err != nil && !strings.Contains(err.Error(), c.err) {
 			t.Errorf("VersionCheck(%s, %q) = %v, want %q", c.role, c.version, err, c.err)
 		}
 	}
-	if err := VersionCheck(filepath.Join(dir, "missing"), "role-a", ""); err == nil {
+	if err := VersionCheck(context.Background(), filepath.Join(dir, "missing"), "role-a", ""); err == nil {
 		t.Error("a missing binary verified")
 	}
 }

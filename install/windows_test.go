@@ -1,6 +1,7 @@
 package install
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"slices"
@@ -60,7 +61,7 @@ func TestRunWindows(t *testing.T) {
 			}
 			var out []string
 			o := Options{Self: self, BinDir: bin, Links: both, Version: "test", Windows: true}
-			if err := Run(o, func(s string) { out = append(out, s) }); err != nil {
+			if err := Run(context.Background(), o, func(s string) { out = append(out, s) }); err != nil {
 				t.Fatalf("Run: %v\n%s", err, strings.Join(out, "\n"))
 			}
 			text := strings.Join(out, "\n")

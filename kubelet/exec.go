@@ -137,9 +137,9 @@ func runBounded(ctx context.Context, cmd *exec.Cmd) (stdout, stderr []byte, err 
 	err = cmd.Start()
 	outW.Close()
 	errW.Close()
+	defer outR.Close()
+	defer errR.Close()
 	if err != nil {
-		outR.Close()
-		errR.Close()
 		return nil, nil, err
 	}
 

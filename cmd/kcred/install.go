@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -92,11 +93,24 @@ func runInstall(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "kcred install: %s\n", plugin.OneLine(err.Error()))
 		return 1
 	}
-	// Taken before any change: a SIGTERM while installing waits for the
-	// install to finish, so no temporary file is left behind.
+	// Taken before any change: a SIGTERM or SIGINT while installing stops
+	// the step in progress, which removes its temporary files (every step
+	// is atomic), rather than killing the process mid-write.
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
 	defer signal.Stop(sig)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var received os.Signal
+	stopped := make(chan struct{})
+	go func() {
+		select {
+		case received = <-sig:
+			cancel()
+		case <-ctx.Done():
+		}
+		close(stopped)
+	}()
 
 	self, err := os.Executable()
 	if err == nil {
@@ -110,18 +124,22 @@ func runInstall(args []string, stdout, stderr io.Writer) int {
 		r, _ := findRole(n)
 		links = append(links, install.Link{Name: n, Role: r.Name})
 	}
-	err = install.Run(install.Options{
+	err = install.Run(ctx, install.Options{
 		Self: self, BinDir: a.binDir, Links: links, Version: plugin.Version(),
 		Config: a.config, ConfigDest: a.configDest,
 		Windows: runtime.GOOS == "windows",
 	}, func(line string) { fmt.Fprintln(stdout, line) })
 	if err != nil {
+		if ctx.Err() != nil {
+			<-stopped
+			return fail(fmt.Errorf("%v: %w", received, err))
+		}
 		return fail(err)
 	}
 	if a.wait {
 		fmt.Fprintln(stdout, "installed; waiting for SIGTERM or SIGINT (the installed files stay in place)")
-		s := <-sig
-		fmt.Fprintf(stdout, "received %v, exiting\n", s)
+		<-stopped
+		fmt.Fprintf(stdout, "received %v, exiting\n", received)
 	}
 	return 0
 }

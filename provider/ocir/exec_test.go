@@ -39,6 +39,7 @@ type world struct {
 	env        []string
 	home       string
 	userConfig string
+	metaURL    string
 }
 
 func newWorld(t *testing.T) *world {
@@ -63,6 +64,7 @@ func newWorld(t *testing.T) *world {
 	}
 	meta.Start()
 	t.Cleanup(meta.Close)
+	w.metaURL = meta.URL
 
 	u, err := o.AddUser(userOCID)
 	if err != nil {
@@ -155,7 +157,9 @@ func TestExecNamesHostsPrincipals(t *testing.T) {
 				t.Run(name+"/"+p.name+"/"+host, func(t *testing.T) {
 					env := append([]string{"KCRED_CACHE_DIR=" + t.TempDir()}, p.env...)
 					image := host + "/tenancyns/app:v" + fmt.Sprint(i)
-					_, pass := w.answer(t, w.run(t, name, p.args, env, image), host)
+					res := w.run(t, name, append([]string{"--v=10"}, p.args...), env, image)
+					_, pass := w.answer(t, res, host)
+					noSecrets(t, res.Stderr)
 					if g, _ := w.oci.ValidToken(pass); g.Identity != p.identity || g.Registry != host {
 						t.Fatalf("token issued to %q for %q, want %q for %q", g.Identity, g.Registry, p.identity, host)
 					}
@@ -317,11 +321,7 @@ func TestExecFailures(t *testing.T) {
 			case !strings.HasPrefix(last, "oke-credential-provider: ") || !strings.Contains(last, c.want):
 				t.Fatalf("last stderr line %q, want the role's one-line error naming %q", last, c.want)
 			}
-			for _, secret := range []string{"eyJ", "PRIVATE KEY", "BEGIN", "ST$"} {
-				if strings.Contains(res.Stderr, secret) {
-					t.Fatalf("stderr holds %q:\n%s", secret, res.Stderr)
-				}
-			}
+			noSecrets(t, res.Stderr)
 			t.Logf("%v: %s", res.Wall.Round(100*time.Millisecond), last)
 		})
 	}
@@ -366,4 +366,54 @@ func TestExecUserPrincipalFailures(t *testing.T) {
 			}
 		})
 	}
+}
+
+// noSecrets fails when stderr holds what looks like a token (the
+// emulator's tokens are JWTs), a security token keyId or key material.
+func noSecrets(t *testing.T, stderr string) {
+	t.Helper()
+	for _, secret := range []string{"eyJ", "PRIVATE KEY", "BEGIN", "ST$"} {
+		if strings.Contains(stderr, secret) {
+			t.Fatalf("stderr holds %q:\n%s", secret, stderr)
+		}
+	}
+}
+
+// TestExecSDKKnobs: the SDK's own settings reach the instance principal:
+// OCI_SDK_AUTH_CLIENT_REGION_URL replaces the federation host, and a
+// dedicated region taught by OCI_REGION_METADATA gets its registry
+// recognised and its realm's federation host.
+func TestExecSDKKnobs(t *testing.T) {
+	t.Run("auth client URL", func(t *testing.T) {
+		w := newWorld(t)
+		w.proxy.Route(w.oci.AuthHost(), nil)
+		env := []string{"OCI_SDK_AUTH_CLIENT_REGION_URL=" + w.metaURL, "KCRED_CACHE_DIR=" + t.TempDir()}
+		w.answer(t, w.run(t, roleNames[0], nil, env, mainImage), mainHost)
+		calls := w.oci.Calls(fakecloud.OpOCIFederation)
+		if len(calls) != 1 || !strings.HasPrefix(calls[0].Host, "127.0.0.1:") {
+			t.Fatalf("federation calls %+v, want one to the loopback URL", calls)
+		}
+	})
+	t.Run("dedicated region", func(t *testing.T) {
+		w := newWorld(t)
+		const host = "ocir.us-dedicated-1.oci.dedicated.example"
+		w.oci.Region = "us-dedicated-1"
+		w.oci.RegionInfo = fakecloud.OCIRegionInfo{RealmKey: "oc77", RealmDomainComponent: "dedicated.example", RegionKey: "DDX", RegionIdentifier: "us-dedicated-1"}
+		w.oci.Install(w.proxy, host)
+		env := []string{
+			`OCI_REGION_METADATA={"realmKey":"OC77","realmDomainComponent":"dedicated.example","regionKey":"DDX","regionIdentifier":"us-dedicated-1"}`,
+			"KCRED_CACHE_DIR=" + t.TempDir(),
+		}
+		w.answer(t, w.run(t, roleNames[0], nil, env, host+"/ns/app:v1"), host)
+		calls := w.oci.Calls(fakecloud.OpOCIFederation)
+		if len(calls) != 1 || calls[0].Host != "auth.us-dedicated-1.dedicated.example" {
+			t.Fatalf("federation calls %+v, want one to the dedicated realm's auth host", calls)
+		}
+		// Without the region metadata the host is not OCIR: no answer, no call.
+		before := w.traffic()
+		res := w.run(t, roleNames[0], nil, []string{"OCI_REGION_METADATA="}, host+"/ns/app:v1")
+		if res.Code != 0 || strings.Contains(res.Stdout, "BEARER_TOKEN") || w.traffic() != before {
+			t.Fatalf("unknown region: exit %d, stdout %q, %d calls", res.Code, res.Stdout, w.traffic()-before)
+		}
+	})
 }
