@@ -22,7 +22,7 @@ PLATFORMS ?= linux/amd64 linux/arm64 windows/amd64
 # not require it.
 SBOM := $(GO) tool -modfile=tools/go.mod cyclonedx-gomod
 
-.PHONY: all build deps judge lint test test-unit test-kubelet fuzz demo bench binaries release clean
+.PHONY: all build deps judge lint test test-unit test-kubelet fuzz demo bench binaries release image clean
 
 all: build
 
@@ -111,6 +111,14 @@ release: binaries
 	done; rm -f "$$log"
 	@cd $(DIST) && sha256sum kcred-* > SHA256SUMS
 	@echo "$(DIST)/: $$(cd $(DIST) && ls kcred-* SHA256SUMS | tr '\n' ' ')"
+
+# The container image, without a container engine: internal/image puts each
+# Linux binary, the Mozilla CA bundle and a non-root default user on an empty
+# base; the index (amd64 + arm64) is written as an OCI image layout.
+image:
+	@$(MAKE) --no-print-directory binaries PLATFORMS="linux/amd64 linux/arm64"
+	@echo "assembling the multi-arch image (linux/amd64, linux/arm64) into $(DIST)/image"
+	@$(GO) run ./cmd/kcred-image --dist $(DIST) --out $(DIST)/image --version $(VERSION)
 
 clean:
 	rm -rf bin dist

@@ -49,7 +49,13 @@ func fixtures(t *testing.T) map[string]roleFixture {
 	awsEnv := append(fakecloud.Env(srv.URL), aws.StaticEnv()...)
 	awsEnv = append(awsEnv, "AWS_REGION=eu-west-3")
 
+	g := fakecloud.NewGCP()
+	md := httptest.NewServer(g.Metadata())
+	t.Cleanup(md.Close)
+	gcpEnv := []string{"GCE_METADATA_HOST=" + strings.TrimPrefix(md.URL, "http://")}
+
 	return map[string]roleFixture{
+		"auth-provider-gcp":                {args: []string{"get-credentials"}, env: gcpEnv, image: "europe-docker.pkg.dev/p/r/app", wantKey: "europe-docker.pkg.dev"},
 		"dockerconfig-credential-provider": {args: []string{"--config", dockerCfg}, image: "registry.example.com:5000/team/app", wantKey: "registry.example.com:5000"},
 		"credential-helper-provider":       {args: []string{"--helper-path", helper}, image: "registry.example.com:5000/team/app", wantKey: "registry.example.com:5000"},
 		"static-credential-provider":       {args: []string{"--config", staticCfg}, image: "registry.example.com:5000/team/app", wantKey: "*.example.com:5000"},

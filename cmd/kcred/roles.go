@@ -6,6 +6,7 @@ import (
 	"github.com/kcred/kcred/provider/credhelper"
 	"github.com/kcred/kcred/provider/dockerconfig"
 	"github.com/kcred/kcred/provider/ecr"
+	"github.com/kcred/kcred/provider/gcp"
 	"github.com/kcred/kcred/provider/ocir"
 	"github.com/kcred/kcred/provider/static"
 )
@@ -17,6 +18,7 @@ var roles = []plugin.Role{
 	credhelper.Role,
 	dockerconfig.Role,
 	ecr.Role,
+	gcp.Role,
 	ocir.Role,
 	static.Role,
 }

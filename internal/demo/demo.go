@@ -1,10 +1,10 @@
 // Package demo is `kcred demo`: the whole flow on one machine. It starts
-// loopback emulators of AWS, Azure and Oracle Cloud and a real OCI registry
-// behind each cloud registry host, writes a CredentialProviderConfig and a
-// bin dir of links to the kcred binary, runs the kubelet simulator for a
-// handful of images, pulls each with the credential the kubelet would try
-// first, and runs again to show the caches at work. It dials nothing but
-// loopback.
+// loopback emulators of AWS, Azure, Google Cloud and Oracle Cloud and a real
+// OCI registry behind each cloud registry host, writes a
+// CredentialProviderConfig and a bin dir of links to the kcred binary, runs
+// the kubelet simulator for a handful of images, pulls each with the
+// credential the kubelet would try first, and runs again to show the caches
+// at work. It dials nothing but loopback.
 package demo
 
 import (
@@ -22,14 +22,15 @@ import (
 
 // Images are what the demo pulls, one per case it shows.
 var Images = []string{
-	ecrHost + "/team/api:v1",           // ECR, node identity from instance metadata
-	ecrHost + "/team/web:v1",           // same registry: the kubelet's Registry cache answers
-	ecrPublicHost + "/kcred/tools:v1",  // ECR Public's own token API
-	acrHost + "/apps/frontend:v1",      // ACR: managed identity, token exchange
-	mirrorHost + "/dotnet/runtime:8.0", // ACR registry mirror: the source's name, the target's credential
-	ocirHost + "/kcreddemo/app:v1",     // OCIR: instance principal, X.509 federation, BEARER_TOKEN
-	harborHost + "/team/tool:v1",       // any registry: static credentials from a file the operator owns
-	"nginx:1.27",                       // Docker Hub: no provider matches, anonymous pull
+	ecrHost + "/team/api:v1",               // ECR, node identity from instance metadata
+	ecrHost + "/team/web:v1",               // same registry: the kubelet's Registry cache answers
+	ecrPublicHost + "/kcred/tools:v1",      // ECR Public's own token API
+	acrHost + "/apps/frontend:v1",          // ACR: managed identity, token exchange
+	mirrorHost + "/dotnet/runtime:8.0",     // ACR registry mirror: the source's name, the target's credential
+	arHost + "/kcred-demo/apps/backend:v1", // Artifact Registry: the node's service account, GCE metadata server
+	ocirHost + "/kcreddemo/app:v1",         // OCIR: instance principal, X.509 federation, BEARER_TOKEN
+	harborHost + "/team/tool:v1",           // any registry: static credentials from a file the operator owns
+	"nginx:1.27",                           // Docker Hub: no provider matches, anonymous pull
 }
 
 // Row is one image in one round.
@@ -94,7 +95,8 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	defer w.close()
 	logf("emulated AWS (instance metadata, ECR, ECR Public, STS) on %s", w.awsURL)
-	logf("emulated Azure (managed identity, Entra ID, ACR exchange), OCI federation and the registries behind HTTPS proxy %s (test CA)", w.proxy.URL())
+	logf("emulated Azure (managed identity, Entra ID, ACR exchange), googleapis.com, OCI federation and the registries behind HTTPS proxy %s (test CA)", w.proxy.URL())
+	logf("emulated Google Cloud metadata server on %s", w.mdHost)
 	logf("emulated OCI instance metadata on %s", w.ociMeta)
 
 	binDir, configPath, err := setup(o)
@@ -198,7 +200,7 @@ func setup(o Options) (binDir, configPath string, err error) {
 	if err := os.MkdirAll(binDir, 0o755); err != nil {
 		return "", "", err
 	}
-	for _, name := range []string{"ecr-credential-provider", "acr-credential-provider", "oke-credential-provider", staticRole} {
+	for _, name := range []string{"ecr-credential-provider", "acr-credential-provider", "auth-provider-gcp", "oke-credential-provider", staticRole} {
 		if err := os.Symlink(o.Kcred, filepath.Join(binDir, name)); err != nil {
 			return "", "", fmt.Errorf("link %s: %w", name, err)
 		}
@@ -225,6 +227,11 @@ providers:
   matchImages: ["*.azurecr.io", "mcr.microsoft.com"]
   defaultCacheDuration: 10m
   args: [%s, --registry-mirror=mcr.microsoft.com:%s]
+- name: auth-provider-gcp
+  apiVersion: credentialprovider.kubelet.k8s.io/v1
+  matchImages: ["container.cloud.google.com", "gcr.io", "*.gcr.io", "*.pkg.dev"]
+  defaultCacheDuration: 1m
+  args: [get-credentials]
 - name: oke-credential-provider
   apiVersion: credentialprovider.kubelet.k8s.io/v1
   matchImages: ["*.ocir.io", "ocir.*.oci.*.com"]

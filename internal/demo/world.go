@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
@@ -19,6 +20,7 @@ const (
 	ecrHost       = "123456789012.dkr.ecr.eu-west-3.amazonaws.com"
 	ecrPublicHost = "public.ecr.aws"
 	acrHost       = "kcreddemo.azurecr.io"
+	arHost        = "europe-docker.pkg.dev"
 	mirrorHost    = "mcr.microsoft.com"
 	dockerHubHost = "index.docker.io"
 	ocirHost      = "iad.ocir.io"
@@ -35,6 +37,8 @@ type world struct {
 	aws     *fakecloud.AWS
 	awsURL  string
 	azure   *fakecloud.Azure
+	gcp     *fakecloud.GCP
+	mdHost  string // the GCE metadata server, for GCE_METADATA_HOST
 	oci     *fakecloud.OCI
 	ociMeta string
 	admins  []adminCred
@@ -60,6 +64,14 @@ func newWorld() (*world, error) {
 	w.azure = fakecloud.NewAzure()
 	w.azure.Install(p)
 
+	// Google: the metadata server on loopback (GCE_METADATA_HOST, plain
+	// HTTP as on GCE), the googleapis.com hosts behind the proxy.
+	w.gcp = fakecloud.NewGCP()
+	w.gcp.Install(p)
+	md := httptest.NewServer(w.gcp.Metadata())
+	w.mdHost = strings.TrimPrefix(md.URL, "http://")
+	w.closers = append(w.closers, md.Close)
+
 	// ECR (private and Public) accepts exactly the tokens the AWS emulator
 	// issued; ECR Public, like the real one, also serves anonymous pulls.
 	if err := w.registry(registrytest.Options{Basic: w.aws.ValidCredential}, ecrHost); err != nil {
@@ -81,6 +93,15 @@ func newWorld() (*world, error) {
 		Other: w.azure.Registry(),
 	}
 	if err := w.registry(acr, acrHost, mirrorHost); err != nil {
+		return nil, err
+	}
+	// Artifact Registry takes a Google access token as the password of
+	// oauth2accesstoken: exactly the tokens the Google emulator issued.
+	ar := func(user, pass string) bool {
+		_, ok := w.gcp.ValidAccessToken(pass)
+		return ok && user == "oauth2accesstoken"
+	}
+	if err := w.registry(registrytest.Options{Basic: ar}, arHost); err != nil {
 		return nil, err
 	}
 	// OCIR: the OCI emulator serves instance metadata on loopback,
@@ -161,7 +182,7 @@ type adminCred struct {
 // cloudCalls is how many requests the cloud emulators have served: token,
 // identity and exchange endpoints (registry traffic is not counted).
 func (w *world) cloudCalls() int {
-	return w.aws.Count("") + w.azure.Count("") + w.oci.Count("")
+	return w.aws.Count("") + w.azure.Count("") + w.gcp.Count("") + w.oci.Count("")
 }
 
 // env is the kubelet's environment as the plugins see it: the emulators'
@@ -175,6 +196,8 @@ func (w *world) env(dir string) []string {
 		"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(dir, "absent"),
 		"AWS_EC2_METADATA_DISABLED=false",
 		"KCRED_CACHE_DIR=" + filepath.Join(dir, "kcred-cache"),
+		"CLOUDSDK_CONFIG=" + filepath.Join(dir, "absent"),
+		"GCE_METADATA_HOST=" + w.mdHost,
 	}
 	env = append(env, fakecloud.Env(w.awsURL)...)
 	env = append(env, "OCI_METADATA_BASE_URL="+w.ociMeta)

@@ -216,6 +216,16 @@ func Scenarios() []Scenario {
 			},
 			Images: []string{"registry.io/app"},
 		},
+		{
+			// The stock GKE / GCE config of auth-provider-gcp; the plugin
+			// answers under the registry it was asked for, as kcred does.
+			Name: "GCP-style: stock auth-provider-gcp config",
+			Files: one("c.yaml", cfg("v1", entry("auth-provider-gcp", v1, "1m",
+				[]string{"container.cloud.google.com", "gcr.io", "*.gcr.io", "*.pkg.dev"}, `args: [get-credentials, --v=3]`))),
+			Plugins: map[string]Plugin{"auth-provider-gcp": answers(resp(v1, "Registry", "55m", "europe-docker.pkg.dev", "oauth2accesstoken"))},
+			Images: []string{"europe-docker.pkg.dev/p/r/app", "europe-docker.pkg.dev/p/r/other", "gcr.io/p/app", "eu.gcr.io/p/app",
+				"container.cloud.google.com/x", "a.b.pkg.dev/x", "gcr.io.example.com/x", "europe-docker.pkg.dev:443/p/r/app"},
+		},
 	}
 	s = append(s, serviceAccountScenarios()...)
 	s = append(s, startupScenarios()...)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -105,7 +106,8 @@ func New(env plugin.Env, o Options) (*Provider, error) {
 }
 
 // checkExecutable refuses what is not a regular executable file, or is
-// writable by group or others.
+// writable by group or others. Windows has ACLs, not mode bits (Go reports
+// 0666 for every writable file there): only the file type is checked.
 func checkExecutable(path string) error {
 	fi, err := os.Stat(path)
 	switch {
@@ -113,6 +115,8 @@ func checkExecutable(path string) error {
 		return err
 	case !fi.Mode().IsRegular():
 		return fmt.Errorf("%s is not a regular file", path)
+	case runtime.GOOS == "windows":
+		return nil
 	case fi.Mode().Perm()&0o111 == 0:
 		return fmt.Errorf("%s is not executable", path)
 	case fi.Mode().Perm()&0o022 != 0:

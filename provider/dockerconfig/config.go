@@ -58,18 +58,44 @@ func load(path string) (map[string]plugin.AuthConfig, os.FileMode, error) {
 	if len(cfg.Auths) == 0 {
 		return nil, 0, fmt.Errorf("parse docker config %s: no \"auths\" entries", path)
 	}
-	out := make(map[string]plugin.AuthConfig, len(cfg.Auths))
-	for key, e := range cfg.Auths {
+	out, err := credentials(cfg.Auths)
+	if err != nil {
+		return nil, 0, fmt.Errorf("parse docker config %s: %w", path, err)
+	}
+	return out, fi.Mode().Perm(), nil
+}
+
+// Parse reads the credentials of a Docker config.json ({"auths":{...}}) or
+// of a legacy .dockercfg (the same map at the top level), the two formats
+// the kubelet reads, e.g. from a cloud's instance metadata.
+func Parse(data []byte) (map[string]plugin.AuthConfig, error) {
+	var cfg file
+	if err := json.Unmarshal(data, &cfg); err != nil {
+		return nil, fmt.Errorf("not a Docker config: %v", err)
+	}
+	if len(cfg.Auths) == 0 {
+		// A legacy .dockercfg holds the auths at the top level.
+		if err := json.Unmarshal(data, &cfg.Auths); err != nil || len(cfg.Auths) == 0 {
+			return nil, errors.New(`no credentials (want {"auths":{"HOST":{"auth":"<base64 user:password>"}}} or the legacy {"HOST":{"auth":...}})`)
+		}
+	}
+	return credentials(cfg.Auths)
+}
+
+// credentials decodes the entries of an auths map.
+func credentials(auths map[string]entry) (map[string]plugin.AuthConfig, error) {
+	out := make(map[string]plugin.AuthConfig, len(auths))
+	for key, e := range auths {
 		ac, err := e.credential()
 		if err != nil {
-			return nil, 0, fmt.Errorf("parse docker config %s: auths[%q]: %w", path, key, err)
+			return nil, fmt.Errorf("auths[%q]: %w", key, err)
 		}
 		if strings.TrimSpace(key) == "" {
-			return nil, 0, fmt.Errorf("parse docker config %s: an auths key is empty", path)
+			return nil, errors.New("an auths key is empty")
 		}
 		out[key] = ac
 	}
-	return out, fi.Mode().Perm(), nil
+	return out, nil
 }
 
 func (e entry) credential() (plugin.AuthConfig, error) {

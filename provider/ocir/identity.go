@@ -158,7 +158,7 @@ func (c *cloud) instanceSigner(ctx context.Context) (common.KeyProvider, error) 
 			Check: "check that " + envMetadataBase + " points at the OCI instance metadata service",
 		}
 	}
-	key := tokencache.Key{Role: c.role, Identity: "instance-session:" + tenancy, Scope: region}
+	key := tokencache.Key{Role: c.role, Identity: "instance-session:" + tenancy, Scope: region, MaxLifetime: maxLifetime}
 	tok, err := c.cacheDo(ctx, key, func(context.Context) (tokencache.Token, error) {
 		return federate(calls, p, federationHost(c.getenv, region))
 	})

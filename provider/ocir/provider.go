@@ -53,6 +53,11 @@ const fetchBudget = 15 * time.Second
 // its attempt instead of the whole budget.
 const attemptTimeout = 5 * time.Second
 
+// maxLifetime caps the lifetime OCIR or federation may claim for a token
+// (OCIR issues hour-long tokens, federation shorter ones): a larger claim is
+// not kept longer than this by the kubelet or the node cache.
+const maxLifetime = 3 * time.Hour
+
 // cloud is the OCIR part of the role.
 type cloud struct {
 	role   string
@@ -75,7 +80,7 @@ func New(env plugin.Env, cfg Config, getenv func(string) string) plugin.Provider
 		log = slog.New(slog.DiscardHandler)
 	}
 	c := &cloud{role: env.Role, cfg: cfg, getenv: getenv, cache: env.Cache, log: log, client: cloudtoken.HTTPClient(attemptTimeout)}
-	return cloudtoken.New(env, c, cloudtoken.Limits{})
+	return cloudtoken.New(env, c, cloudtoken.Limits{MaxLifetime: maxLifetime})
 }
 
 // Plan recognises OCIR hosts and the principal, reading local files only.

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 
@@ -158,7 +159,9 @@ func readPrivate(path string, limit int64) ([]byte, os.FileMode, error) {
 	if !fi.Mode().IsRegular() {
 		return nil, 0, fmt.Errorf("%s is not a regular file (%s)", path, fi.Mode().Type())
 	}
-	if perm := fi.Mode().Perm(); perm&0o022 != 0 {
+	// Windows has ACLs, not these bits: Go reports every writable file as
+	// 0666 there, so the check would refuse everything.
+	if perm := fi.Mode().Perm(); perm&0o022 != 0 && runtime.GOOS != "windows" {
 		return nil, 0, fmt.Errorf("%w: %s is writable by group or others (mode %s)", errInsecure, path, perm)
 	}
 	data, err := io.ReadAll(io.LimitReader(f, limit+1))
