@@ -22,7 +22,8 @@ PLATFORMS ?= linux/amd64 linux/arm64 windows/amd64
 # not require it.
 SBOM := $(GO) tool -modfile=tools/go.mod cyclonedx-gomod
 
-.PHONY: all build deps judge lint test test-unit test-kubelet fuzz demo bench binaries release image clean
+.PHONY: all build deps judge lint test test-unit test-kubelet test-sdkpin test-deploy fuzz demo bench binaries release image clean
+.PHONY: node-deps test-node test-node-if-able demo-node
 
 all: build
 
@@ -35,6 +36,7 @@ deps:
 	@echo "fetching modules"
 	@$(GO) mod download
 	@cd test/sdkpin && $(GO) mod download
+	@cd test/deploy && $(GO) mod download
 
 # The real kubelet (k8s.io/kubernetes) as the judge of the simulator's
 # fidelity, compiled here, outside the namespace and before the timed run:
@@ -51,9 +53,11 @@ lint:
 	@$(GO) vet ./...
 	@cd test/kubelet && $(GO) vet ./...
 	@cd test/sdkpin && $(GO) vet ./...
+	@cd test/deploy && $(GO) vet ./...
+	@cd test/node && $(GO) vet ./...
 
 test: deps judge lint fuzz
-	@scripts/count-results $(MAKE) --no-print-directory test-unit test-kubelet test-sdkpin
+	@scripts/count-results $(MAKE) --no-print-directory test-unit test-kubelet test-sdkpin test-deploy test-node-if-able
 
 test-unit:
 	@echo "running the unit and end-to-end tests in a loopback-only network namespace"
@@ -69,6 +73,36 @@ test-kubelet:
 test-sdkpin:
 	@echo "checking that the newest ECR SDK releases still build schemas at init (the go.mod pin)"
 	@cd test/sdkpin && $(OFFLINE) $(GO) test -count=1 ./...
+
+# deploy/'s kustomize overlays rendered and checked; a nested module so the
+# product module never requires kustomize.
+test-deploy:
+	@echo "rendering and checking deploy/'s kustomize overlays"
+	@cd test/deploy && ../../$(ISOLATED) env $(OFFLINE) $(GO) test -count=1 ./...
+
+# The live node (test/node): the real kubelet, containerd built from its Go
+# module and Debian's runc pull static pods through kcred, in their own
+# network and mount namespaces. Binaries are built (and runc installed)
+# outside the namespace, where modules can be fetched.
+NODE_BIN := $(CURDIR)/bin/node
+NODE_NS := unshare --net --mount sh -c 'ip link set lo up && exec "$$@"' node
+
+node-deps:
+	@command -v runc >/dev/null || { echo "installing runc (Debian's package)"; apt-get update && apt-get install -y runc; }
+	@echo "building the kubelet, containerd and kcred into bin/node (first time: several minutes)"
+	@cd test/node && $(GO) mod download && $(GO) run ./cmd/kcred-node build $(NODE_BIN)
+
+test-node: node-deps
+	@echo "running the live node test in its own network and mount namespaces"
+	@cd test/node && $(NODE_NS) env $(OFFLINE) KCRED_NODE_BIN=$(NODE_BIN) $(GO) test -count=1 -timeout 20m ./...
+
+test-node-if-able:
+	@if [ "$$(id -u)" = 0 ] && unshare --net --mount true 2>/dev/null; then \
+		$(MAKE) --no-print-directory test-node; \
+	else echo "test-node skipped: the live node needs root and unshare --net --mount (run make test-node as root)"; fi
+
+demo-node: node-deps
+	@cd test/node && $(NODE_NS) env $(OFFLINE) $(GO) run ./cmd/kcred-node demo $(NODE_BIN)
 
 fuzz:
 	@echo "fuzzing every parser for $${FUZZTIME:-5s} each"

@@ -15,6 +15,8 @@ import (
 	"path/filepath"
 	"sort"
 	"time"
+
+	"github.com/kcred/kcred/internal/safefile"
 )
 
 // Config is the merged CredentialProviderConfig the kubelet would run with.
@@ -64,6 +66,10 @@ const (
 	CacheTypeServiceAccount = "ServiceAccount"
 )
 
+// maxConfigFile bounds one config file kcred check reads (the kubelet's
+// are a few KiB).
+const maxConfigFile = 16 << 20
+
 // LoadConfig reads a CredentialProviderConfig file, or a directory of them,
 // exactly as the kubelet (1.34+) does: in a directory, the non-directory
 // entries named *.json, *.yaml or *.yml (case-sensitive, no recursion), sorted
@@ -102,7 +108,9 @@ func LoadConfig(path string) (*Config, error) {
 	h := sha256.New()
 	var perFile [][]Provider
 	for _, f := range files {
-		data, err := os.ReadFile(f)
+		// The kubelet reads with os.ReadFile; a FIFO or device there would
+		// hang it, and must not hang kcred check.
+		data, err := safefile.ReadFile(f, maxConfigFile)
 		if err != nil {
 			return nil, fmt.Errorf("unable to read file %q: %w", f, err)
 		}

@@ -79,7 +79,7 @@ func ParseMirrors(s string) ([]Mirror, error) {
 // '/' or the end is a port.
 func parseMirror(item string) (Mirror, error) {
 	bad := func(why string) (Mirror, error) {
-		return Mirror{}, fmt.Errorf("registry mirror %q: %s (want SOURCE:TARGET, e.g. mirror.example.com:registry.example.com, or reg.local:5000:registry.example.com:5000)", item, why)
+		return Mirror{}, fmt.Errorf("registry mirror %q: %s; want SOURCE:TARGET, e.g. mirror.example.com:registry.example.com or reg.local:5000:registry.example.com:5000", item, why)
 	}
 	parts := strings.Split(item, ":")
 	var src, dst string

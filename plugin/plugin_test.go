@@ -213,7 +213,7 @@ func TestMainExec(t *testing.T) {
 		{name: "--v 4 is verbosity", provider: ok, stdin: v1Request, args: []string{"--v", "4"}, wantStdout: `"auth"`},
 		{name: "after --, -v 3 stays positional", provider: ok, stdin: v1Request, args: []string{"--", "-v", "3"}, wantArgs: []string{"-v", "3"}, wantStdout: `"auth"`},
 		{name: "help", provider: ok, args: []string{"--help"}, wantStdout: "--cache-dir"},
-		{name: "unknown flag", provider: ok, args: []string{"--nope"}, wantCode: 1, wantStderr: "test-credential-provider: parse arguments: flag provided but not defined: -nope (see test-credential-provider --help)\n"},
+		{name: "unknown flag", provider: ok, args: []string{"--nope"}, wantCode: 1, wantStderr: "test-credential-provider: parse arguments: flag provided but not defined: -nope (see --help)\n"},
 		{name: "bad verbosity", provider: ok, args: []string{"--v=x"}, wantCode: 1, wantStderr: "want a log verbosity"},
 		{name: "constructor error", provider: ok, args: []string{"bad-arg"}, wantCode: 1, wantStderr: "test-credential-provider: config: bad-arg is not a file (check args)\n"},
 		{name: "bad request", provider: ok, stdin: "{", wantCode: 1, wantStderr: "not a JSON object"},
@@ -224,7 +224,7 @@ func TestMainExec(t *testing.T) {
 			var m map[string]int
 			m["x"] = 1
 			return Answer{}, nil
-		}, stdin: v1Request, wantCode: 1, wantStderr: "internal error (please report it): assignment to entry in nil map"},
+		}, stdin: v1Request, wantCode: 1, wantStderr: "internal error: assignment to entry in nil map (please report it)"},
 		{name: "invalid answer", provider: func(context.Context, Request) (Answer, error) {
 			return Answer{CacheKeyType: "image"}, nil
 		}, stdin: v1Request, wantCode: 1, wantStderr: "cache key type"},

@@ -36,7 +36,7 @@ func ReadRequest(r io.Reader) (Request, error) {
 		return Request{}, fmt.Errorf("read request from stdin: %w", err)
 	}
 	if len(data) > MaxRequestSize {
-		return Request{}, fmt.Errorf("read request from stdin: larger than %d bytes (the kubelet sends a small JSON CredentialProviderRequest)", MaxRequestSize)
+		return Request{}, Fail("read request from stdin", fmt.Errorf("larger than %d bytes", MaxRequestSize), "the kubelet sends a small JSON CredentialProviderRequest")
 	}
 	return DecodeRequest(data)
 }
@@ -44,11 +44,11 @@ func ReadRequest(r io.Reader) (Request, error) {
 // DecodeRequest decodes one CredentialProviderRequest from data.
 func DecodeRequest(data []byte) (Request, error) {
 	if len(strings.TrimSpace(string(data))) == 0 {
-		return Request{}, errors.New("decode request: stdin is empty (run by the kubelet, which writes a CredentialProviderRequest; for a manual test pipe one in)")
+		return Request{}, Fail("decode request", errors.New("stdin is empty"), "run by the kubelet, which writes a CredentialProviderRequest; for a manual test pipe one in")
 	}
 	var tm v1.TypeMeta
 	if err := json.Unmarshal(data, &tm); err != nil {
-		return Request{}, fmt.Errorf("decode request: not a JSON object: %s (the kubelet sends one JSON CredentialProviderRequest)", OneLine(err.Error()))
+		return Request{}, Fail("decode request", fmt.Errorf("not a JSON object: %s", OneLine(err.Error())), "the kubelet sends one JSON CredentialProviderRequest")
 	}
 	if tm.Kind != "CredentialProviderRequest" {
 		return Request{}, fmt.Errorf("decode request: kind is %s, want \"CredentialProviderRequest\"", Quote(tm.Kind))
@@ -69,7 +69,7 @@ func DecodeRequest(data []byte) (Request, error) {
 		err = json.Unmarshal(data, &in)
 		req.Image = in.Image
 	default:
-		return Request{}, fmt.Errorf("decode request: unsupported apiVersion %s (supported: %s, %s, %s)", Quote(tm.APIVersion), APIVersionV1, APIVersionV1beta1, APIVersionV1alpha1)
+		return Request{}, Fail("decode request", fmt.Errorf("unsupported apiVersion %s", Quote(tm.APIVersion)), fmt.Sprintf("supported: %s, %s, %s", APIVersionV1, APIVersionV1beta1, APIVersionV1alpha1))
 	}
 	if err != nil {
 		return Request{}, fmt.Errorf("decode request: %s", OneLine(err.Error()))
@@ -79,7 +79,14 @@ func DecodeRequest(data []byte) (Request, error) {
 	}
 	domain, _, err := match.SplitImage(req.Image)
 	if err != nil {
-		return Request{}, fmt.Errorf("decode request: image %s is invalid: %v", Quote(req.Image), err)
+		why := err.Error()
+		if strings.HasSuffix(why, "must be lowercase") {
+			// distribution/reference's text, which SplitImage keeps, names
+			// the repository in parentheses: the error line keeps those for
+			// its one hint.
+			why = "repository name must be lowercase"
+		}
+		return Request{}, fmt.Errorf("decode request: image %s is invalid: %s", Quote(req.Image), why)
 	}
 	req.Registry = domain
 	return req, nil

@@ -40,7 +40,7 @@ func checkAnswer(a Answer) (CacheKeyType, error) {
 	switch kt {
 	case CacheKeyImage, CacheKeyRegistry, CacheKeyGlobal:
 	default:
-		return "", fmt.Errorf("internal error: provider returned cache key type %q (want Image, Registry or Global)", kt)
+		return "", fmt.Errorf("internal error: provider returned cache key type %q, want Image, Registry or Global", kt)
 	}
 	for k := range a.Auth {
 		if k == "" {

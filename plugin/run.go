@@ -39,7 +39,7 @@ func Main(role Role, version string, args []string, stdin io.Reader, stdout, std
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			code = fail(fmt.Errorf("internal error (please report it): %v", r))
+			code = fail(Fail("internal error", fmt.Errorf("%v", r), "please report it"))
 		}
 	}()
 
@@ -59,7 +59,7 @@ func Main(role Role, version string, args []string, stdin io.Reader, stdout, std
 		return 0
 	}
 	if err != nil {
-		return fail(fmt.Errorf("parse arguments: %v (see %s --help)", err, role.Name))
+		return fail(Fail("parse arguments", err, "see --help"))
 	}
 	if opts.showVersion {
 		fmt.Fprintf(stdout, "%s (kcred) %s\n", role.Name, version)

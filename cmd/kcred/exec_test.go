@@ -128,41 +128,6 @@ func TestEveryRoleAnswersEveryAPIVersion(t *testing.T) {
 	}
 }
 
-func TestBadInputFailsCleanly(t *testing.T) {
-	exectest.RequireIsolatedNetwork(t)
-	fx := fixtures(t)
-	inputs := map[string]string{
-		"empty stdin":         "",
-		"not JSON":            "hello",
-		"YAML":                "kind: CredentialProviderRequest\napiVersion: credentialprovider.kubelet.k8s.io/v1\nimage: r.io/a\n",
-		"wrong kind":          `{"kind":"CredentialProviderResponse","apiVersion":"credentialprovider.kubelet.k8s.io/v1","image":"r.io/a"}`,
-		"unknown apiVersion":  `{"kind":"CredentialProviderRequest","apiVersion":"credentialprovider.kubelet.k8s.io/v9","image":"r.io/a"}`,
-		"missing image":       `{"kind":"CredentialProviderRequest","apiVersion":"credentialprovider.kubelet.k8s.io/v1"}`,
-		"invalid image":       request(plugin.APIVersionV1, "r.io/UPPER"),
-		"oversized":           `{"kind":"CredentialProviderRequest","apiVersion":"credentialprovider.kubelet.k8s.io/v1","image":"r.io/a","x":"` + strings.Repeat("a", plugin.MaxRequestSize) + `"}`,
-		"two objects":         request(plugin.APIVersionV1, "r.io/a") + request(plugin.APIVersionV1, "r.io/b"),
-		"image of wrong type": `{"kind":"CredentialProviderRequest","apiVersion":"credentialprovider.kubelet.k8s.io/v1","image":["r.io/a"]}`,
-	}
-	for _, role := range roles {
-		f := fx[role.Name]
-		bin := exectest.Link(t, role.Name)
-		for name, stdin := range inputs {
-			t.Run(role.Name+"/"+name, func(t *testing.T) {
-				res := exectest.Run(t, bin, f.args, append(exectest.CleanEnv(t), f.env...), stdin)
-				if res.Code != 1 {
-					t.Errorf("exit %d, want 1", res.Code)
-				}
-				if res.Stdout != "" {
-					t.Errorf("stdout = %q, want empty", res.Stdout)
-				}
-				if !strings.HasPrefix(res.Stderr, role.Name+": ") || strings.Count(res.Stderr, "\n") != 1 {
-					t.Errorf("stderr = %q, want one line starting with %q", res.Stderr, role.Name+": ")
-				}
-			})
-		}
-	}
-}
-
 func TestDispatch(t *testing.T) {
 	tests := []struct {
 		name       string

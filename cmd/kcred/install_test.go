@@ -18,7 +18,6 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/kcred/kcred/internal/exectest"
-	"github.com/kcred/kcred/kubelet"
 )
 
 func TestParseInstallArgs(t *testing.T) {
@@ -168,83 +167,19 @@ func TestInstallWaitSIGTERM(t *testing.T) {
 	}
 }
 
-// deployDocs splits deploy/daemonset.yaml into its documents; with enable,
-// the optional "#+" lines are enabled first, as docs/install.md says.
-func deployDocs(t *testing.T, enable bool) [][]byte {
-	t.Helper()
-	data, err := os.ReadFile("../../deploy/daemonset.yaml")
+// The base DaemonSet of deploy/ decodes strictly and its container
+// arguments are ones kcred install accepts. (test/deploy renders every
+// overlay with kustomize and checks the result and its config.)
+func TestDeployManifest(t *testing.T) {
+	data, err := os.ReadFile("../../deploy/base/daemonset.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	lines := strings.Split(string(data), "\n")
-	for i, l := range lines {
-		if enable && strings.HasPrefix(l, "#+") {
-			lines[i] = l[2:]
-		}
+	ds := new(appsv1.DaemonSet)
+	if err := yaml.UnmarshalStrict(data, ds); err != nil {
+		t.Fatalf("deploy/base/daemonset.yaml: %v", err)
 	}
-	var docs [][]byte
-	for _, d := range strings.Split(strings.Join(lines, "\n"), "\n---\n") {
-		var probe map[string]any
-		if err := yaml.Unmarshal([]byte(d), &probe); err != nil {
-			t.Fatalf("daemonset.yaml: %v", err)
-		}
-		if len(probe) > 0 {
-			docs = append(docs, []byte(d))
-		}
-	}
-	return docs
-}
-
-// The manifest decodes strictly as Kubernetes objects, and its container
-// arguments are ones kcred install accepts, with and without the optional
-// config placement.
-func TestDeployManifest(t *testing.T) {
-	for _, enable := range []bool{false, true} {
-		docs := deployDocs(t, enable)
-		var ds *appsv1.DaemonSet
-		var cm *corev1.ConfigMap
-		for _, d := range docs {
-			var meta struct{ Kind string }
-			if err := yaml.Unmarshal(d, &meta); err != nil {
-				t.Fatal(err)
-			}
-			switch meta.Kind {
-			case "DaemonSet":
-				ds = new(appsv1.DaemonSet)
-				if err := yaml.UnmarshalStrict(d, ds); err != nil {
-					t.Fatalf("DaemonSet (optional lines enabled: %v): %v", enable, err)
-				}
-			case "ConfigMap":
-				cm = new(corev1.ConfigMap)
-				if err := yaml.UnmarshalStrict(d, cm); err != nil {
-					t.Fatalf("ConfigMap: %v", err)
-				}
-			default:
-				t.Fatalf("unexpected kind %q", meta.Kind)
-			}
-		}
-		if ds == nil || (cm != nil) != enable {
-			t.Fatalf("optional lines enabled: %v: DaemonSet %v, ConfigMap %v", enable, ds != nil, cm != nil)
-		}
-		checkDaemonSet(t, ds, enable)
-		if cm != nil {
-			// The example config is one the kubelet accepts.
-			p := filepath.Join(t.TempDir(), "kcred.yaml")
-			if err := os.WriteFile(p, []byte(cm.Data["kcred.yaml"]), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			cfg, err := kubelet.LoadConfig(p)
-			if err == nil {
-				err = kubelet.Validate(cfg)
-			}
-			if err != nil {
-				t.Errorf("the example config: %v", err)
-			}
-			if ds.Namespace != cm.Namespace {
-				t.Errorf("ConfigMap in %q, DaemonSet in %q", cm.Namespace, ds.Namespace)
-			}
-		}
-	}
+	checkDaemonSet(t, ds, true)
 }
 
 func checkDaemonSet(t *testing.T, ds *appsv1.DaemonSet, withConfig bool) {

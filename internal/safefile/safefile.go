@@ -89,7 +89,7 @@ func Describe(mode fs.FileMode) string {
 	case mode.IsDir():
 		return "a directory"
 	case mode&fs.ModeNamedPipe != 0:
-		return "a FIFO (named pipe)"
+		return "a FIFO, a named pipe"
 	case mode&fs.ModeCharDevice != 0:
 		return "a character device"
 	case mode&fs.ModeDevice != 0:

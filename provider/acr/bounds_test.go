@@ -1,11 +1,8 @@
 package acr_test
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
-	"github.com/kcred/kcred/internal/exectest"
 	"github.com/kcred/kcred/internal/fakecloud"
 	"github.com/kcred/kcred/internal/providertest"
 	"github.com/kcred/kcred/provider/acr"
@@ -15,25 +12,10 @@ import (
 // exec still ends with its one line, within the fetch bound and bounded
 // memory (the bound sits under azcore's transport).
 func TestEndlessBodies(t *testing.T) {
-	exectest.RequireIsolatedNetwork(t)
-	p, err := fakecloud.NewProxy()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
-	az := fakecloud.NewAzure()
-	az.Install(p, "myreg.azurecr.io")
-	p.Route("identity.appservice.test", az.AppServiceIdentity("platform-secret"))
-	dir := t.TempDir()
-	config := func(name, body string) string {
-		path := filepath.Join(dir, name)
-		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return path
-	}
-	mi := config("mi.json", `{"tenantId":"t1","useManagedIdentityExtension":true}`)
-	sp := config("sp.json", `{"tenantId":"t1","aadClientId":"c1","aadClientSecret":"s3cret-value"}`)
+	c := newCloud(t)
+	az, p := c.az, c.proxy
+	mi := c.file(t, "mi.json", `{"tenantId":"t1","useManagedIdentityExtension":true}`)
+	sp := c.file(t, "sp.json", `{"tenantId":"t1","aadClientId":"c1","aadClientSecret":"s3cret-value"}`)
 	tests := []struct {
 		name, op, config string
 		env              []string

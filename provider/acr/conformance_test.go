@@ -1,8 +1,6 @@
 package acr_test
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -12,45 +10,34 @@ import (
 )
 
 func TestConformance(t *testing.T) {
-	p, err := fakecloud.NewProxy()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
-	az := fakecloud.NewAzure()
-	az.Install(p, "myreg.azurecr.io")
-	config := filepath.Join(t.TempDir(), "azure.json")
-	if err := os.WriteFile(config, []byte(`{"cloud":"AzurePublicCloud","tenantId":"t1","useManagedIdentityExtension":true}`), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	c := newCloud(t)
+	az, p := c.az, c.proxy
 	ops := []string{fakecloud.OpAzureIMDS, fakecloud.OpAzureDiscovery, fakecloud.OpAzureToken, fakecloud.OpACRChallenge, fakecloud.OpACRExchange}
 	inject := func(f fakecloud.Fault) {
 		for _, op := range ops {
 			az.Inject(op, f)
 		}
 	}
-	providertest.Run(t, &providertest.World{
-		Role:             acr.Role,
-		Args:             []string{config},
-		Env:              p.Env(),
-		Image:            "myreg.azurecr.io/team/app",
-		Registry:         "myreg.azurecr.io",
-		Foreign:          "docker.io/library/nginx",
-		TokenCalls:       func() int { return az.Count(fakecloud.OpACRExchange) },
-		Traffic:          func() int { return az.Count("") + p.Connections() },
-		SetTokenLifetime: func(d time.Duration) { az.RefreshTTL = d },
-		Break:            func() { inject(fakecloud.Fault{Status: 503, Body: `{"error":"temporarily_unavailable"}`}) },
-		Flood:            func() { inject(fakecloud.Fault{Endless: true}) },
-		Restore:          func() { az.Clear(); az.RefreshTTL = 3 * time.Hour },
-		Valid: func(user, pass string) bool {
-			_, ok := az.ValidRefreshToken(pass)
-			return ok && user == acr.NullGUID
+	w := c.world
+	w.Args = []string{c.file(t, "azure.json", `{"cloud":"AzurePublicCloud","tenantId":"t1","useManagedIdentityExtension":true}`)}
+	w.Foreign = "docker.io/library/nginx"
+	w.TokenCalls = func() int { return az.Count(fakecloud.OpACRExchange) }
+	w.Traffic = func() int { return az.Count("") + p.Connections() }
+	w.SetTokenLifetime = func(d time.Duration) { az.RefreshTTL = d }
+	// A refusal the SDK does not retry: a 503 costs each check azcore's
+	// backoff (seconds), to prove nothing more.
+	w.Break = func() { inject(fakecloud.Fault{Status: 403, Body: `{"error":"access_denied"}`}) }
+	w.Flood = func() { inject(fakecloud.Fault{Endless: true}) }
+	w.Restore = func() { az.Clear(); az.RefreshTTL = 3 * time.Hour }
+	w.Valid = func(user, pass string) bool {
+		_, ok := az.ValidRefreshToken(pass)
+		return ok && user == acr.NullGUID
+	}
+	w.ServiceAccount = &providertest.ServiceAccount{
+		Annotations: map[string]string{acr.AnnotationClientID: "pod-client", acr.AnnotationTenantID: "pod-tenant"},
+		BreakExchange: func() {
+			az.Inject(fakecloud.OpAzureToken, fakecloud.Fault{Status: 401, Body: `{"error":"invalid_client","error_description":"AADSTS700016"}`})
 		},
-		ServiceAccount: &providertest.ServiceAccount{
-			Annotations: map[string]string{acr.AnnotationClientID: "pod-client", acr.AnnotationTenantID: "pod-tenant"},
-			BreakExchange: func() {
-				az.Inject(fakecloud.OpAzureToken, fakecloud.Fault{Status: 401, Body: `{"error":"invalid_client","error_description":"AADSTS700016"}`})
-			},
-		},
-	})
+	}
+	providertest.Run(t, w)
 }

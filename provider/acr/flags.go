@@ -1,7 +1,6 @@
 package acr
 
 import (
-	"errors"
 	"flag"
 
 	"github.com/kcred/kcred/plugin"
@@ -23,9 +22,9 @@ var Role = plugin.Role{
 		return func(env plugin.Env, args []string) (plugin.Provider, error) {
 			switch {
 			case len(args) == 0:
-				return nil, errors.New("config file is not specified (pass the path of azure.json as the only argument)")
+				return nil, plugin.Fail("config file is not specified", nil, "pass the path of azure.json as the only argument")
 			case len(args) > 1:
-				return nil, errors.New("expected exactly one argument, the path of azure.json (check the provider's args in the kubelet's credential provider config)")
+				return nil, plugin.Fail("expected exactly one argument, the path of azure.json", nil, "check the provider's args in the kubelet's credential provider config")
 			}
 			return New(env, args[0], o)
 		}

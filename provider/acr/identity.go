@@ -183,7 +183,7 @@ func saIdentity(req saRequest, opts azcore.ClientOptions, authority string) (ide
 	return identity{
 		build:          build,
 		serviceAccount: true,
-		kind:           "service account (client " + client + ")",
+		kind:           "service account of client " + client,
 		fingerprint:    authority + ":" + tenant + "/" + client + ":" + cloudtoken.ServiceAccountFingerprint(token),
 		tenant:         tenant,
 	}, nil
@@ -205,19 +205,19 @@ func workloadIdentity(file, tenant, client string, opts azcore.ClientOptions, au
 		}
 		return cred, nil
 	}
-	return identity{build: build, kind: "workload identity (client " + client + ")", fingerprint: "wi:" + authority + ":" + tenant + "/" + client, tenant: tenant}, nil
+	return identity{build: build, kind: "workload identity of client " + client, fingerprint: "wi:" + authority + ":" + tenant + "/" + client, tenant: tenant}, nil
 }
 
 func managedIdentity(id, tenant string, opts azcore.ClientOptions) (identity, error) {
 	o := &azidentity.ManagedIdentityCredentialOptions{ClientOptions: opts}
-	kind, fp := "managed identity (system-assigned)", "mi:system"
+	kind, fp := "system-assigned managed identity", "mi:system"
 	switch {
 	case strings.Contains(strings.ToLower(id), "/subscriptions/"):
 		o.ID = azidentity.ResourceID(id)
-		kind, fp = "managed identity (resource "+id+")", "mi:resource="+strings.ToLower(id)
+		kind, fp = "managed identity of resource "+id, "mi:resource="+strings.ToLower(id)
 	case id != "":
 		o.ID = azidentity.ClientID(id)
-		kind, fp = "managed identity (client "+id+")", "mi:client="+strings.ToLower(id)
+		kind, fp = "managed identity of client "+id, "mi:client="+strings.ToLower(id)
 	}
 	build := func() (azcore.TokenCredential, error) {
 		cred, err := azidentity.NewManagedIdentityCredential(o)
@@ -254,7 +254,7 @@ func certIdentity(path, password, tenant, client string, opts azcore.ClientOptio
 		}
 		return cred, nil
 	}
-	return identity{build: build, kind: "service principal certificate (client " + client + ")", fingerprint: "cert:" + authority + ":" + tenant + "/" + client, tenant: tenant}, nil
+	return identity{build: build, kind: "service principal certificate of client " + client, fingerprint: "cert:" + authority + ":" + tenant + "/" + client, tenant: tenant}, nil
 }
 
 func secretIdentity(secret, tenant, client string, opts azcore.ClientOptions, authority string, passthrough bool) (identity, error) {
@@ -262,7 +262,7 @@ func secretIdentity(secret, tenant, client string, opts azcore.ClientOptions, au
 		if client == "" {
 			return identity{}, &plugin.Error{What: "service principal passthrough", Err: errors.New("no client ID"), Check: "set aadClientId in the Azure config or AZURE_CLIENT_ID"}
 		}
-		return identity{kind: "service principal passthrough (client " + client + ")", passthrough: &[2]string{client, secret}}, nil
+		return identity{kind: "service principal passthrough of client " + client, passthrough: &[2]string{client, secret}}, nil
 	}
 	if err := requireIDs("service principal secret", tenant, client); err != nil {
 		return identity{}, err
@@ -276,5 +276,5 @@ func secretIdentity(secret, tenant, client string, opts azcore.ClientOptions, au
 		}
 		return cred, nil
 	}
-	return identity{build: build, kind: "service principal secret (client " + client + ")", fingerprint: "sp:" + authority + ":" + tenant + "/" + client, tenant: tenant}, nil
+	return identity{build: build, kind: "service principal secret of client " + client, fingerprint: "sp:" + authority + ":" + tenant + "/" + client, tenant: tenant}, nil
 }

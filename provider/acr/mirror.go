@@ -46,7 +46,7 @@ func parseMirrors(s string) ([]Mirror, error) {
 	for _, m := range ms {
 		target, _, ok := loginServer(m.Target)
 		if !ok {
-			return nil, fmt.Errorf("registry mirror %q: target %q is not an Azure Container Registry login server (want SOURCE:TARGET, e.g. mcr.microsoft.com:myacr.azurecr.io, or reg.local:5000:myacr.azurecr.io)", m.Source+":"+m.Target, strings.TrimSuffix(m.Target, ":443"))
+			return nil, fmt.Errorf("registry mirror %q: target %q is not an Azure Container Registry login server; want SOURCE:TARGET, e.g. mcr.microsoft.com:myacr.azurecr.io or reg.local:5000:myacr.azurecr.io", m.Source+":"+m.Target, strings.TrimSuffix(m.Target, ":443"))
 		}
 		out = append(out, Mirror{Source: m.Source, Target: target})
 	}

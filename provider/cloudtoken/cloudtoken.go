@@ -92,7 +92,8 @@ type Identity struct {
 	// in clear (hash secrets, e.g. with ServiceAccountFingerprint).
 	Fingerprint string
 	// Description names the identity for logs and errors, e.g.
-	// "node (instance profile)" or "service account (role arn:...)".
+	// "node credentials" or "service account with role arn:...". No
+	// parentheses: the error line keeps them for its one hint.
 	Description string
 	// ServiceAccount is true when the pod's service-account token is the
 	// credential source: such an identity never falls back to the node's.

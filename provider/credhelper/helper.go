@@ -85,7 +85,7 @@ func run(ctx context.Context, path string, env []string, server string) (ans hel
 	stdout := bytes.TrimSpace(out.buf.Bytes())
 	if runErr == nil {
 		if err := json.Unmarshal(stdout, &ans); err != nil {
-			return helperAnswer{}, false, summarise(errOut.buf.String()), fmt.Errorf("its answer is not the JSON {\"ServerURL\",\"Username\",\"Secret\"} of the credential helper protocol (%d bytes on stdout)%s", len(stdout), details(errOut.buf.String()))
+			return helperAnswer{}, false, summarise(errOut.buf.String()), fmt.Errorf("its answer is not the JSON {\"ServerURL\",\"Username\",\"Secret\"} of the credential helper protocol: %d bytes on stdout%s", len(stdout), details(errOut.buf.String()))
 		}
 		stderr = summarise(errOut.buf.String(), ans.Username, ans.Secret)
 		switch {

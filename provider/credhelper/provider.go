@@ -37,7 +37,7 @@ var Role = plugin.Role{
 		})
 		return func(env plugin.Env, args []string) (plugin.Provider, error) {
 			if len(args) > 0 {
-				return nil, fmt.Errorf("unexpected argument %q (name the helper with --helper or --helper-path)", args[0])
+				return nil, plugin.Fail("unexpected argument "+plugin.Quote(args[0]), nil, "name the helper with --helper or --helper-path")
 			}
 			return New(env, o)
 		}
@@ -81,10 +81,10 @@ func New(env plugin.Env, o Options) (*Provider, error) {
 	var path string
 	switch {
 	case o.Helper != "" && o.HelperPath != "":
-		return nil, errors.New("--helper and --helper-path both given (name the helper once)")
+		return nil, plugin.Fail("--helper and --helper-path both given", nil, "name the helper once")
 	case o.Helper != "":
 		if !helperName().MatchString(o.Helper) {
-			return nil, fmt.Errorf("--helper %q: want the NAME of docker-credential-NAME, e.g. ecr-login (or give a file with --helper-path)", o.Helper)
+			return nil, plugin.Fail("--helper "+plugin.Quote(o.Helper), errors.New("want the NAME of docker-credential-NAME, e.g. ecr-login"), "or give a file with --helper-path")
 		}
 		p, err := exec.LookPath("docker-credential-" + o.Helper)
 		if err != nil {
@@ -94,7 +94,7 @@ func New(env plugin.Env, o Options) (*Provider, error) {
 	case o.HelperPath != "":
 		path = o.HelperPath
 	default:
-		return nil, errors.New("no helper: give --helper NAME (docker-credential-NAME on PATH) or --helper-path FILE")
+		return nil, plugin.Fail("no helper", nil, "give --helper NAME for docker-credential-NAME on PATH, or --helper-path FILE")
 	}
 	if o.CacheDuration < 0 {
 		return nil, fmt.Errorf("--cache-duration %s is negative", o.CacheDuration)
@@ -120,7 +120,7 @@ func checkExecutable(path string) error {
 	case fi.Mode().Perm()&0o111 == 0:
 		return fmt.Errorf("%s is not executable", path)
 	case fi.Mode().Perm()&0o022 != 0:
-		return fmt.Errorf("%s is writable by group or others (mode %s)", path, fi.Mode().Perm())
+		return fmt.Errorf("%s is writable by group or others, mode %s", path, fi.Mode().Perm())
 	}
 	return nil
 }

@@ -37,7 +37,7 @@ func load(path string) (map[string]plugin.AuthConfig, os.FileMode, error) {
 	// device fails here instead of hanging the exec or filling its memory.
 	f, err := safefile.Open(path)
 	if err != nil {
-		return nil, 0, fmt.Errorf("read docker config: %w (check --config)", err)
+		return nil, 0, plugin.Fail("read docker config", err, "check --config")
 	}
 	defer f.Close()
 	fi, err := f.Stat()
@@ -46,14 +46,14 @@ func load(path string) (map[string]plugin.AuthConfig, os.FileMode, error) {
 	}
 	data, err := safefile.ReadAll(f, maxFileSize)
 	if errors.Is(err, safefile.ErrTooLarge) {
-		return nil, 0, fmt.Errorf("read docker config %s: larger than %d bytes (is it the right file?)", path, maxFileSize)
+		return nil, 0, plugin.Fail("read docker config "+path, fmt.Errorf("larger than %d bytes", maxFileSize), "is --config the right file?")
 	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("read docker config %s: %w", path, err)
 	}
 	var cfg file
 	if err := json.Unmarshal(data, &cfg); err != nil {
-		return nil, 0, fmt.Errorf("parse docker config %s: %v (want JSON like {\"auths\":{\"registry.example.com\":{\"auth\":\"<base64 user:password>\"}}})", path, err)
+		return nil, 0, plugin.Fail("parse docker config "+path, err, `want JSON like {"auths":{"registry.example.com":{"auth":"<base64 user:password>"}}}`)
 	}
 	if len(cfg.Auths) == 0 {
 		return nil, 0, fmt.Errorf("parse docker config %s: no \"auths\" entries", path)

@@ -28,7 +28,7 @@ func TestLoadRefusesNonRegularFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tt := range []struct{ path, want string }{
-		{fifo, "is a FIFO (named pipe), not a regular file (check --config)"},
+		{fifo, "is a FIFO, a named pipe, not a regular file (check --config)"},
 		{zero, "is a character device, not a regular file (check --config)"},
 		{dir, "is a directory, not a regular file (check --config)"},
 		{big, "larger than 1048576 bytes"},

@@ -2,7 +2,6 @@ package dockerconfig
 
 import (
 	"flag"
-	"fmt"
 
 	"github.com/kcred/kcred/plugin"
 )
@@ -18,7 +17,7 @@ var Role = plugin.Role{
 		path := fs.String("config", DefaultPath, "Docker config.json whose \"auths\" are served")
 		return func(env plugin.Env, args []string) (plugin.Provider, error) {
 			if len(args) > 0 {
-				return nil, fmt.Errorf("unexpected argument %q (the file is given with --config)", args[0])
+				return nil, plugin.Fail("unexpected argument "+plugin.Quote(args[0]), nil, "the file is given with --config")
 			}
 			return New(env, *path), nil
 		}

@@ -1,12 +1,9 @@
 package ecr_test
 
 import (
-	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"testing"
 
-	"github.com/kcred/kcred/internal/exectest"
 	"github.com/kcred/kcred/internal/fakecloud"
 	"github.com/kcred/kcred/internal/providertest"
 	"github.com/kcred/kcred/provider/ecr"
@@ -16,16 +13,11 @@ import (
 // exec still ends with its one line, within the fetch bound and bounded
 // memory (the bound sits under the SDK's own clients).
 func TestEndlessBodies(t *testing.T) {
-	exectest.RequireIsolatedNetwork(t)
-	a := fakecloud.NewAWS()
-	srv := httptest.NewServer(a.Handler())
-	t.Cleanup(srv.Close)
+	c := newCloud(t)
+	a := c.aws
 	a.TrustRole(podRole)
-	tokenFile := filepath.Join(t.TempDir(), "token")
-	if err := os.WriteFile(tokenFile, []byte(providertest.Token()), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	base := fakecloud.Env(srv.URL)
+	tokenFile := writeFile(t, filepath.Join(t.TempDir(), "token"), providertest.Token())
+	base := c.world.Env
 	tests := []struct {
 		name string
 		op   string
@@ -35,7 +27,7 @@ func TestEndlessBodies(t *testing.T) {
 		{"ECR token", fakecloud.OpECRToken, a.StaticEnv(), false},
 		{"instance metadata token", fakecloud.OpIMDSToken, []string{"AWS_EC2_METADATA_DISABLED=false"}, false},
 		{"instance metadata credentials", fakecloud.OpIMDSCredentials, []string{"AWS_EC2_METADATA_DISABLED=false"}, false},
-		{"container credentials", fakecloud.OpContainerCreds, a.ContainerEnv(srv.URL), false},
+		{"container credentials", fakecloud.OpContainerCreds, a.ContainerEnv(c.url), false},
 		{"web identity (node)", fakecloud.OpSTSWebIdentity, []string{"AWS_WEB_IDENTITY_TOKEN_FILE=" + tokenFile, "AWS_ROLE_ARN=" + podRole}, false},
 		{"web identity (pod)", fakecloud.OpSTSWebIdentity, a.StaticEnv(), true},
 	}

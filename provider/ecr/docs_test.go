@@ -8,8 +8,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kcred/kcred/internal/exectest"
 	"github.com/kcred/kcred/internal/fakecloud"
 	"github.com/kcred/kcred/kubelet"
+	"github.com/kcred/kcred/provider/ecr"
 )
 
 // docConfigs returns the kubelet CredentialProviderConfig examples of
@@ -36,12 +38,13 @@ func docConfigs(t *testing.T) []string {
 // through the kubelet simulator (start-up checks, matchImages, service
 // account handling, exec) against the emulator.
 func TestDocConfigs(t *testing.T) {
-	h := newHarness(t)
+	c := newCloud(t)
 	const teamRole = "arn:aws:iam::123456789012:role/team-a-puller"
-	h.aws.TrustRole(teamRole)
+	c.aws.TrustRole(teamRole)
 	configs := docConfigs(t)
-	binDir := filepath.Dir(h.bin)
-	env := append(append([]string{}, h.env...), h.aws.StaticEnv()...)
+	// The simulator execs the binary from its bin dir, as the kubelet does.
+	binDir := filepath.Dir(exectest.Link(t, ecr.Role.Name))
+	env := append(append(exectest.CleanEnv(t), c.world.Env...), c.aws.StaticEnv()...)
 
 	start := func(t *testing.T, yaml string) *kubelet.Simulator {
 		t.Helper()
@@ -71,7 +74,7 @@ func TestDocConfigs(t *testing.T) {
 			"ecr-public.aws.com/lambda/python:3.12",
 		} {
 			rep := sim.Lookup(context.Background(), image)
-			if len(rep.Credentials) != 1 || !h.aws.ValidCredential(rep.Credentials[0].Username, rep.Credentials[0].Password) {
+			if len(rep.Credentials) != 1 || !c.aws.ValidCredential(rep.Credentials[0].Username, rep.Credentials[0].Password) {
 				t.Errorf("%s: %d credentials (providers: %+v)", image, len(rep.Credentials), rep.Providers)
 			}
 		}
@@ -81,17 +84,17 @@ func TestDocConfigs(t *testing.T) {
 	})
 
 	t.Run("service account", func(t *testing.T) {
-		h.aws.Reset()
+		c.aws.Reset()
 		sim := start(t, configs[1])
 		sim.Pod = kubelet.Pod{Namespace: "team-a", Name: "app-1", UID: "uid-1", ServiceAccount: &kubelet.ServiceAccount{
 			Name: "app", UID: "sa-uid", Token: "pod-jwt-for-sts",
 			Annotations: map[string]string{"eks.amazonaws.com/ecr-role-arn": teamRole},
 		}}
 		rep := sim.Lookup(context.Background(), privateImage+":v1")
-		if len(rep.Credentials) != 1 || !h.aws.ValidCredential(rep.Credentials[0].Username, rep.Credentials[0].Password) {
+		if len(rep.Credentials) != 1 || !c.aws.ValidCredential(rep.Credentials[0].Username, rep.Credentials[0].Password) {
 			t.Fatalf("%d credentials (providers: %+v)", len(rep.Credentials), rep.Providers)
 		}
-		sts := h.aws.Calls(fakecloud.OpSTSWebIdentity)
+		sts := c.aws.Calls(fakecloud.OpSTSWebIdentity)
 		if len(sts) != 1 || sts[0].Form["RoleArn"] != teamRole || sts[0].Form["WebIdentityToken"] != "pod-jwt-for-sts" {
 			t.Errorf("STS calls = %+v, want one for %s with the pod's token", sts, teamRole)
 		}

@@ -59,7 +59,7 @@ type identity struct {
 // describe names the identity for logs and errors.
 func (id identity) describe() string {
 	if id.roleARN != "" {
-		return "service account (role " + id.roleARN + ")"
+		return "service account with role " + id.roleARN
 	}
 	return "node credentials"
 }
@@ -210,6 +210,9 @@ func assumeRole(ctx context.Context, cfg aws.Config, id identity) (aws.Config, e
 	what := "assume role " + id.roleARN + " with the pod's service-account token"
 	if err != nil && (cloudtoken.IsNetwork(err) || cloudtoken.IsMalformed(err)) {
 		return cfg, &plugin.Error{What: what, Err: err, Check: "check that the node reaches " + endpointOf(err, Host{}) + ", and HTTPS_PROXY/NO_PROXY"}
+	}
+	if isThrottled(err) {
+		return cfg, &plugin.Error{What: what, Err: err, Check: throttledHint}
 	}
 	if err != nil {
 		return cfg, &plugin.Error{What: what, Err: err, Check: "check the role's trust policy for the cluster's OIDC provider and the token audience"}

@@ -178,13 +178,22 @@ func explain(err error, h Host) error {
 	case cloudtoken.IsNetwork(err):
 		check = "check that the node reaches " + endpointOf(err, h) + ", and HTTPS_PROXY/NO_PROXY"
 	case errors.As(err, &ae) && errors.As(err, &oe):
-		if strings.Contains(ae.ErrorCode(), "Throttl") || ae.ErrorCode() == "TooManyRequestsException" {
-			check = "AWS throttled every attempt: retry later, or raise AWS_MAX_ATTEMPTS"
+		if isThrottled(err) {
+			check = throttledHint
 		} else {
 			check = "check the credentials in use and that the identity may call " + signingName(h) + ":GetAuthorizationToken"
 		}
 	}
 	return &plugin.Error{Err: err, Check: check}
+}
+
+// throttledHint is what to do when AWS throttled every attempt of a call.
+const throttledHint = "AWS throttled every attempt: retry later, or raise AWS_MAX_ATTEMPTS"
+
+// isThrottled reports whether err is AWS refusing for the call rate.
+func isThrottled(err error) bool {
+	var ae smithy.APIError
+	return errors.As(err, &ae) && (strings.Contains(ae.ErrorCode(), "Throttl") || ae.ErrorCode() == "TooManyRequestsException")
 }
 
 // signingName is the IAM service prefix of h's token call.

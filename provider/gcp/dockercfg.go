@@ -36,7 +36,7 @@ func (c clients) dockercfgToken(ctx context.Context, id identity, image, host st
 	if id.source == fromDockercfgURL {
 		attr = attrDockercfgURL
 	}
-	what := "read instance attribute " + attr + " from the metadata server (" + host + ")"
+	what := "read instance attribute " + attr + " from the metadata server at " + host
 	value, err := mc.InstanceAttributeValueWithContext(ctx, attr)
 	var nd metadata.NotDefinedError
 	if errors.As(err, &nd) {

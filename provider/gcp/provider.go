@@ -127,22 +127,22 @@ func (id identity) describe(host string) cloudtoken.Identity {
 	switch id.source {
 	case fromMetadata:
 		return cloudtoken.Identity{Fingerprint: "metadata:" + host + ":" + id.account,
-			Description: "instance service account " + id.account + " (metadata server " + host + ")"}
+			Description: "instance service account " + id.account + " via metadata server " + host}
 	case fromADCFile:
 		return cloudtoken.Identity{Fingerprint: "adc:" + hashOf(id.credentials),
-			Description: "Application Default Credentials " + id.file + " (" + id.kind + ")"}
+			Description: id.kind + " Application Default Credentials " + id.file}
 	case fromDockercfg:
 		return cloudtoken.Identity{Fingerprint: "dockercfg:" + host, Description: "instance attribute " + attrDockercfg}
 	case fromDockercfgURL:
 		return cloudtoken.Identity{Fingerprint: "dockercfg-url:" + host, Description: "the Docker config at instance attribute " + attrDockercfgURL}
 	case fromGKE:
 		return cloudtoken.Identity{Fingerprint: "gke:" + id.audience + ":" + hashOf([]byte(id.podToken)),
-			Description: "service account (GKE workload identity " + id.audience + ")", ServiceAccount: true}
+			Description: "service account with GKE workload identity " + id.audience, ServiceAccount: true}
 	}
-	d := "service account (workload identity federation " + id.audience
+	d := "service account with workload identity federation " + id.audience
 	if id.impersonate != "" {
 		d += ", impersonating " + id.impersonate
 	}
 	return cloudtoken.Identity{Fingerprint: "wif:" + id.audience + ":" + id.impersonate + ":" + hashOf([]byte(id.podToken)),
-		Description: d + ")", ServiceAccount: true}
+		Description: d, ServiceAccount: true}
 }

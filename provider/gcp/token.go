@@ -68,7 +68,7 @@ func (c clients) withClient(ctx context.Context) context.Context {
 // the metadata server, after checking the account can pull.
 func (c clients) metadataToken(ctx context.Context, account, host string) (cloudtoken.Token, error) {
 	mc := metadata.NewClient(c.metadata)
-	where := fmt.Sprintf("the metadata server (%s)", host)
+	where := fmt.Sprintf("the metadata server at %s", host)
 	hint := "check that the node runs on Google Cloud with a service account, or that " + envMetadataHost + " names a reachable metadata server"
 	if account != "default" {
 		hint = "check that " + account + " is a service account of the instance (gcloud compute instances describe), or use Application Default Credentials"
@@ -123,7 +123,7 @@ func metadataError(err error) error {
 	var me *metadata.Error
 	switch {
 	case errors.As(err, &nd):
-		return errors.New("no such service account on the instance (404)")
+		return errors.New("no such service account on the instance: HTTP 404")
 	case errors.As(err, &me):
 		return fmt.Errorf("status %d: %s", me.Code, plugin.OneLine(me.Message))
 	}

@@ -90,7 +90,7 @@ func loadUserPrincipal(getenv func(string) string) (*userPrincipal, error) {
 		user:     user,
 		identity: cloudtoken.Identity{
 			Fingerprint: "user:" + cloudtoken.Hash(tenancy, user, fp),
-			Description: "user " + user + " (API key " + fp + " from " + source + ")",
+			Description: "user " + user + " with API key " + fp + " from " + source,
 		},
 	}, nil
 }
@@ -121,7 +121,7 @@ func (u *userPrincipal) signer() (common.KeyProvider, error) {
 func instanceIdentity(getenv func(string) string) cloudtoken.Identity {
 	return cloudtoken.Identity{
 		Fingerprint: "instance:" + metadataBase(getenv),
-		Description: "node (instance principal)",
+		Description: "node instance principal",
 	}
 }
 

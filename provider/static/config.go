@@ -7,15 +7,14 @@ package static
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
-	"syscall"
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/kcred/kcred/internal/safefile"
 	"github.com/kcred/kcred/match"
 	"github.com/kcred/kcred/plugin"
 )
@@ -56,7 +55,7 @@ type Entry struct {
 func Parse(data []byte) (*Config, error) {
 	var c Config
 	if err := yaml.UnmarshalStrict(data, &c); err != nil {
-		return nil, fmt.Errorf("not a static credential config: %s (want YAML or JSON: registries: [{registry, username, password | passwordFile}])", decodeError(err))
+		return nil, plugin.Fail("not a static credential config", errors.New(decodeError(err)), "want YAML or JSON: registries: [{registry, username, password | passwordFile}]")
 	}
 	if len(c.Registries) == 0 {
 		return nil, errors.New(`no "registries" entries`)
@@ -65,14 +64,14 @@ func Parse(data []byte) (*Config, error) {
 	for i := range c.Registries {
 		e := &c.Registries[i]
 		bad := func(format string, a ...any) error {
-			return fmt.Errorf("registries[%d] (%q): %s", i, e.Registry, fmt.Sprintf(format, a...))
+			return fmt.Errorf("registries[%d] %q: %s", i, e.Registry, fmt.Sprintf(format, a...))
 		}
 		if strings.TrimSpace(e.Registry) == "" {
 			return nil, fmt.Errorf("registries[%d]: \"registry\" is empty", i)
 		}
 		key, ok := match.NormalizeKey(e.Registry)
 		if !ok || key == "" || strings.HasPrefix(key, "/") {
-			return nil, bad("not a registry key (want host[:port][/path], e.g. registry.example.com:5000/team or *.example.com)")
+			return nil, bad("not a registry key; want host[:port][/path], e.g. registry.example.com:5000/team or *.example.com")
 		}
 		if j, dup := seen[key]; dup {
 			return nil, bad("same key as registries[%d]: which credential applies would be ambiguous", j)
@@ -147,7 +146,7 @@ var errInsecure = errors.New("insecure file")
 // a file writable by group or others: whoever can write it chooses which
 // registry the node trusts with which password.
 func readPrivate(path string, limit int64) ([]byte, os.FileMode, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	f, err := safefile.Open(path)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -156,20 +155,14 @@ func readPrivate(path string, limit int64) ([]byte, os.FileMode, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	if !fi.Mode().IsRegular() {
-		return nil, 0, fmt.Errorf("%s is not a regular file (%s)", path, fi.Mode().Type())
-	}
 	// Windows has ACLs, not these bits: Go reports every writable file as
 	// 0666 there, so the check would refuse everything.
 	if perm := fi.Mode().Perm(); perm&0o022 != 0 && runtime.GOOS != "windows" {
-		return nil, 0, fmt.Errorf("%w: %s is writable by group or others (mode %s)", errInsecure, path, perm)
+		return nil, 0, fmt.Errorf("%w: %s is writable by group or others, mode %s", errInsecure, path, perm)
 	}
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	data, err := safefile.ReadAll(f, limit)
 	if err != nil {
-		return nil, 0, fmt.Errorf("read %s: %w", path, err)
-	}
-	if int64(len(data)) > limit {
-		return nil, 0, fmt.Errorf("%s is larger than %d bytes (is it the right file?)", path, limit)
+		return nil, 0, err
 	}
 	return data, fi.Mode().Perm(), nil
 }

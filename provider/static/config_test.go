@@ -95,7 +95,7 @@ func TestReadPrivate(t *testing.T) {
 	}{
 		{ok, ""},
 		{link, ""},
-		{file("group-writable", 0o664, "x"), "writable by group or others (mode -rw-rw-r--)"},
+		{file("group-writable", 0o664, "x"), "writable by group or others, mode -rw-rw-r--"},
 		{file("other-writable", 0o602, "x"), "writable by group or others"},
 		{file("big", 0o600, strings.Repeat("x", 11)), "larger than 10 bytes"},
 		{fifo, "not a regular file"},

@@ -116,12 +116,12 @@ func TestUnsafeOrBrokenFilesAreRefused(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"group-writable", []string{"--config", h.write("gw.yaml", good, 0o664)}, "gw.yaml is writable by group or others (mode -rw-rw-r--) (chmod go-w the file"},
+		{"group-writable", []string{"--config", h.write("gw.yaml", good, 0o664)}, "gw.yaml is writable by group or others, mode -rw-rw-r-- (chmod go-w the file"},
 		{"world-writable", []string{"--config", h.write("ww.yaml", good, 0o666)}, "writable by group or others"},
 		{"password file writable by others", []string{"--config", h.write("pf.yaml", "registries:\n- {registry: r.example.com, username: u, passwordFile: pw}\n", 0o600)}, "static credentials for r.example.com: insecure file: "},
 		{"missing", []string{"--config", filepath.Join(h.dir, "absent.yaml")}, "read static config: open "},
 		{"default path missing", nil, "/etc/kcred/static.yaml"},
-		{"a FIFO does not hang the exec", []string{"--config", fifo}, "is not a regular file"},
+		{"a FIFO does not hang the exec", []string{"--config", fifo}, "not a regular file"},
 		{"bad YAML", []string{"--config", h.write("bad.yaml", "registries: [\n  password: s3cret", 0o600)}, "not a static credential config"},
 		{"unknown field", []string{"--config", h.write("typo.yaml", "registries:\n- {registry: r.example.com, username: u, pasword: s3cret}\n", 0o600)}, `unknown field "pasword"`},
 		{"positional argument", []string{"static.yaml"}, "unexpected argument"},

@@ -22,7 +22,7 @@ var Role = plugin.Role{
 		path := fs.String("config", DefaultPath, "YAML (or JSON) file of registries: [{registry, username, password | passwordFile}]; must not be writable by group or others")
 		return func(env plugin.Env, args []string) (plugin.Provider, error) {
 			if len(args) > 0 {
-				return nil, fmt.Errorf("unexpected argument %q (the file is given with --config)", args[0])
+				return nil, plugin.Fail("unexpected argument "+plugin.Quote(args[0]), nil, "the file is given with --config")
 			}
 			return &Provider{path: *path, env: env}, nil
 		}
@@ -46,8 +46,12 @@ func (p *Provider) Credentials(ctx context.Context, req plugin.Request) (plugin.
 	cfg, perm, err := load(p.path)
 	if err != nil {
 		check := "check --config and that the file exists and is readable"
-		if errors.Is(err, errInsecure) {
+		var hinted *plugin.Error
+		switch {
+		case errors.Is(err, errInsecure):
 			check = "chmod go-w the file: whoever can write it chooses the node's registry credentials"
+		case errors.As(err, &hinted) && hinted.Hint() != "":
+			check = "" // the parser's own hint says what the file should hold
 		}
 		return plugin.Answer{}, plugin.Fail("read static config", err, check)
 	}
