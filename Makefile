@@ -15,6 +15,9 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo deve
 # reproducible: no paths, no build ID, no VCS stamp (the version says the
 # commit), so the bytes depend only on the source, the Go version and VERSION.
 BUILD := CGO_ENABLED=0 $(GO) build -trimpath -buildvcs=false -ldflags='-s -w -buildid= -X github.com/kcred/kcred/plugin.version=$(VERSION)'
+# The same for bin/ but with Go's build ID kept: it is how go build sees that
+# bin/kcred is up to date, so a warm make demo or make build links nothing.
+DEVBUILD := $(subst -buildid= ,,$(BUILD))
 # Release files: dist/kcred-OS-ARCH[.exe] for each of PLATFORMS.
 DIST ?= dist
 PLATFORMS ?= linux/amd64 linux/arm64 windows/amd64
@@ -29,7 +32,7 @@ all: build
 
 build:
 	@echo "building kcred ($(VERSION)) into bin/"
-	@$(BUILD) -o bin/kcred ./cmd/kcred
+	@$(DEVBUILD) -o bin/kcred ./cmd/kcred
 
 # Modules are fetched here, outside the namespace.
 deps:
@@ -111,8 +114,8 @@ fuzz:
 # Only what the demo links is fetched and compiled: not the judge, not the
 # test-only modules.
 demo:
-	@echo "fetching modules and building kcred and the demo (first time: about a minute)"
-	@$(BUILD) -o bin/ ./cmd/kcred ./cmd/kcred-demo
+	@echo "fetching modules and building kcred and the demo (first time: a few minutes)"
+	@$(DEVBUILD) -o bin/ ./cmd/kcred ./cmd/kcred-demo
 	@echo "running the demo in a loopback-only network namespace"
 	@$(ISOLATED) env $(OFFLINE) bin/kcred-demo --kcred bin/kcred
 
@@ -148,11 +151,12 @@ release: binaries
 
 # The container image, without a container engine: internal/image puts each
 # Linux binary, the Mozilla CA bundle and a non-root default user on an empty
-# base; the index (amd64 + arm64) is written as an OCI image layout.
+# base; the index (amd64 + arm64) is written as an OCI image layout, and
+# pushed to PUSH (a reference, credentials from the docker config) if set.
 image:
 	@$(MAKE) --no-print-directory binaries PLATFORMS="linux/amd64 linux/arm64"
 	@echo "assembling the multi-arch image (linux/amd64, linux/arm64) into $(DIST)/image"
-	@$(GO) run ./cmd/kcred-image --dist $(DIST) --out $(DIST)/image --version $(VERSION)
+	@$(GO) run ./cmd/kcred-image --dist $(DIST) --out $(DIST)/image --version $(VERSION) $(if $(PUSH),--push $(PUSH))
 
 clean:
 	rm -rf bin dist
