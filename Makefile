@@ -25,7 +25,7 @@ PLATFORMS ?= linux/amd64 linux/arm64 windows/amd64
 # not require it.
 SBOM := $(GO) tool -modfile=tools/go.mod cyclonedx-gomod
 
-.PHONY: all build deps judge lint test test-unit test-kubelet test-deploy fuzz demo bench binaries release image clean
+.PHONY: all build deps judge lint test test-unit test-kubelet test-sdkpin test-deploy fuzz demo bench binaries release image clean
 .PHONY: node-deps test-node test-node-if-able demo-node
 
 all: build
@@ -38,6 +38,7 @@ build:
 deps:
 	@echo "fetching modules"
 	@$(GO) mod download
+	@cd test/sdkpin && $(GO) mod download
 	@cd test/deploy && $(GO) mod download
 
 # The real kubelet (k8s.io/kubernetes) as the judge of the simulator's
@@ -54,11 +55,12 @@ lint:
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	@$(GO) vet ./...
 	@cd test/kubelet && $(GO) vet ./...
+	@cd test/sdkpin && $(GO) vet ./...
 	@cd test/deploy && $(GO) vet ./...
 	@cd test/node && $(GO) vet ./...
 
 test: deps judge lint fuzz
-	@scripts/count-results $(MAKE) --no-print-directory test-unit test-kubelet test-deploy test-node-if-able
+	@scripts/count-results $(MAKE) --no-print-directory test-unit test-kubelet test-sdkpin test-deploy test-node-if-able
 
 test-unit:
 	@echo "running the unit and end-to-end tests in a loopback-only network namespace"
@@ -69,6 +71,11 @@ test-unit:
 test-kubelet:
 	@echo "running the kubelet judge's tests in a loopback-only network namespace"
 	@cd test/kubelet && ../../$(ISOLATED) env $(OFFLINE) $(GO) test -count=1 -timeout 20m ./...
+
+# Checks that the reason go.mod pins the ECR SDK services still holds.
+test-sdkpin:
+	@echo "checking that the newest ECR SDK releases still build schemas at init (the go.mod pin)"
+	@cd test/sdkpin && $(OFFLINE) $(GO) test -count=1 ./...
 
 # deploy/'s kustomize overlays rendered and checked; a nested module so the
 # product module never requires kustomize.
