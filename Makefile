@@ -15,6 +15,9 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo deve
 # reproducible: no paths, no build ID, no VCS stamp (the version says the
 # commit), so the bytes depend only on the source, the Go version and VERSION.
 BUILD := CGO_ENABLED=0 $(GO) build -trimpath -buildvcs=false -ldflags='-s -w -buildid= -X github.com/kcred/kcred/plugin.version=$(VERSION)'
+# The same for bin/ but with Go's build ID kept: it is how go build sees that
+# bin/kcred is up to date, so a warm make demo or make build links nothing.
+DEVBUILD := $(subst -buildid= ,,$(BUILD))
 # Release files: dist/kcred-OS-ARCH[.exe] for each of PLATFORMS.
 DIST ?= dist
 PLATFORMS ?= linux/amd64 linux/arm64 windows/amd64
@@ -22,19 +25,20 @@ PLATFORMS ?= linux/amd64 linux/arm64 windows/amd64
 # not require it.
 SBOM := $(GO) tool -modfile=tools/go.mod cyclonedx-gomod
 
-.PHONY: all build deps judge lint test test-unit test-kubelet test-deploy fuzz demo bench binaries release image clean
+.PHONY: all build deps judge lint test test-unit test-kubelet test-sdkpin test-deploy fuzz demo bench binaries release image clean
 .PHONY: node-deps test-node test-node-if-able demo-node
 
 all: build
 
 build:
 	@echo "building kcred ($(VERSION)) into bin/"
-	@$(BUILD) -o bin/kcred ./cmd/kcred
+	@$(DEVBUILD) -o bin/kcred ./cmd/kcred
 
 # Modules are fetched here, outside the namespace.
 deps:
 	@echo "fetching modules"
 	@$(GO) mod download
+	@cd test/sdkpin && $(GO) mod download
 	@cd test/deploy && $(GO) mod download
 
 # The real kubelet (k8s.io/kubernetes) as the judge of the simulator's
@@ -51,11 +55,12 @@ lint:
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	@$(GO) vet ./...
 	@cd test/kubelet && $(GO) vet ./...
+	@cd test/sdkpin && $(GO) vet ./...
 	@cd test/deploy && $(GO) vet ./...
 	@cd test/node && $(GO) vet ./...
 
 test: deps judge lint fuzz
-	@scripts/count-results $(MAKE) --no-print-directory test-unit test-kubelet test-deploy test-node-if-able
+	@scripts/count-results $(MAKE) --no-print-directory test-unit test-kubelet test-sdkpin test-deploy test-node-if-able
 
 test-unit:
 	@echo "running the unit and end-to-end tests in a loopback-only network namespace"
@@ -66,6 +71,11 @@ test-unit:
 test-kubelet:
 	@echo "running the kubelet judge's tests in a loopback-only network namespace"
 	@cd test/kubelet && ../../$(ISOLATED) env $(OFFLINE) $(GO) test -count=1 -timeout 20m ./...
+
+# Checks that the reason go.mod pins the ECR SDK services still holds.
+test-sdkpin:
+	@echo "checking that the newest ECR SDK releases still build schemas at init (the go.mod pin)"
+	@cd test/sdkpin && $(OFFLINE) $(GO) test -count=1 ./...
 
 # deploy/'s kustomize overlays rendered and checked; a nested module so the
 # product module never requires kustomize.
@@ -104,8 +114,8 @@ fuzz:
 # Only what the demo links is fetched and compiled: not the judge, not the
 # test-only modules.
 demo:
-	@echo "fetching modules and building kcred and the demo (first time: about a minute)"
-	@$(BUILD) -o bin/ ./cmd/kcred ./cmd/kcred-demo
+	@echo "fetching modules and building kcred and the demo (first time: a few minutes)"
+	@$(DEVBUILD) -o bin/ ./cmd/kcred ./cmd/kcred-demo
 	@echo "running the demo in a loopback-only network namespace"
 	@$(ISOLATED) env $(OFFLINE) bin/kcred-demo --kcred bin/kcred
 
@@ -141,11 +151,12 @@ release: binaries
 
 # The container image, without a container engine: internal/image puts each
 # Linux binary, the Mozilla CA bundle and a non-root default user on an empty
-# base; the index (amd64 + arm64) is written as an OCI image layout.
+# base; the index (amd64 + arm64) is written as an OCI image layout, and
+# pushed to PUSH (a reference, credentials from the docker config) if set.
 image:
 	@$(MAKE) --no-print-directory binaries PLATFORMS="linux/amd64 linux/arm64"
 	@echo "assembling the multi-arch image (linux/amd64, linux/arm64) into $(DIST)/image"
-	@$(GO) run ./cmd/kcred-image --dist $(DIST) --out $(DIST)/image --version $(VERSION)
+	@$(GO) run ./cmd/kcred-image --dist $(DIST) --out $(DIST)/image --version $(VERSION) $(if $(PUSH),--push $(PUSH))
 
 clean:
 	rm -rf bin dist

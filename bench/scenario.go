@@ -56,15 +56,16 @@ func (s Scenario) try(link, cacheDir string) (Exec, error) {
 
 // Warm measures an exec answered from a warm on-disk cache, interleaved
 // with execs of the floor binary so that both see the same machine load,
-// and reports both, their ratio (the headline), the cloud calls made while
-// warm (expected 0) and the peak RSS of one warm exec.
+// and reports both, their ratio (the headline; in wall time and in CPU
+// time), the cloud calls made while warm (expected 0) and the peak RSS of
+// one warm exec.
 func Warm(b *testing.B, s Scenario) {
 	link := exectest.Link(b, s.Role)
 	floor := Floor(b)
 	cache := b.TempDir()
 	s.exec(b, link, cache) // fills the cache
 	before := s.Calls()
-	var warm, base Samples
+	var warm, base, warmCPU, baseCPU Samples
 	var rss int64
 	b.ResetTimer()
 	for range b.N {
@@ -73,14 +74,21 @@ func Warm(b *testing.B, s Scenario) {
 			b.Fatalf("floor binary did not echo its input: exit %d, %q", f.Code, f.Stdout)
 		}
 		base.Add(f.Wall)
+		baseCPU.Add(f.CPU)
 		res := s.exec(b, link, cache)
 		warm.Add(res.Wall)
+		warmCPU.Add(res.CPU)
 		rss = max(rss, res.MaxRSS)
 	}
 	b.StopTimer()
 	warm.Report(b, "warm")
 	base.Report(b, "floor")
 	b.ReportMetric(float64(warm.Percentile(50))/float64(base.Percentile(50)), "warm/floor-x")
+	// CPU time (user + system) does not count time spent waiting for a
+	// CPU, so on a shared machine its ratio holds where wall time swings.
+	b.ReportMetric(ms(warmCPU.Percentile(50)), "warm-cpu-p50-ms")
+	b.ReportMetric(ms(baseCPU.Percentile(50)), "floor-cpu-p50-ms")
+	b.ReportMetric(float64(warmCPU.Percentile(50))/float64(max(baseCPU.Percentile(50), 1)), "warm/floor-cpu-x")
 	b.ReportMetric(float64(s.Calls()-before), "cloud-calls")
 	b.ReportMetric(mib(rss), "peak-rss-MiB")
 }

@@ -48,23 +48,23 @@ func TestRunRefusesNonRegularFiles(t *testing.T) {
 				t.Fatal(err)
 			}
 		}, "refusing BIN/kcred: is a character device, not a regular file"},
-		{"binary name a FIFO", func(t *testing.T, e env, _ *Options) { mkfifo(t, filepath.Join(e.bin, "kcred")) }, "refusing BIN/kcred: is a FIFO (named pipe), not a regular file"},
-		{"provider name a FIFO", func(t *testing.T, e env, _ *Options) { mkfifo(t, filepath.Join(e.bin, "role-a")) }, "refusing BIN/role-a: is a FIFO (named pipe)"},
+		{"binary name a FIFO", func(t *testing.T, e env, _ *Options) { mkfifo(t, filepath.Join(e.bin, "kcred")) }, "refusing BIN/kcred: is a FIFO, a named pipe, not a regular file"},
+		{"provider name a FIFO", func(t *testing.T, e env, _ *Options) { mkfifo(t, filepath.Join(e.bin, "role-a")) }, "refusing BIN/role-a: is a FIFO, a named pipe"},
 		{"--config a FIFO", func(t *testing.T, e env, o *Options) {
 			mkfifo(t, filepath.Join(e.etc, "fifo.yaml"))
 			o.Config, o.ConfigDest = filepath.Join(e.etc, "fifo.yaml"), filepath.Join(e.etc, "kcred.yaml")
-		}, "read --config: open ETC/fifo.yaml: is a FIFO (named pipe), not a regular file"},
+		}, "read --config: open ETC/fifo.yaml: is a FIFO, a named pipe, not a regular file"},
 		{"--config /dev/zero", func(t *testing.T, e env, o *Options) {
 			o.Config, o.ConfigDest = "/dev/zero", filepath.Join(e.etc, "kcred.yaml")
 		}, "read --config: open /dev/zero: is a character device"},
 		{"--config-dest a FIFO", func(t *testing.T, e env, o *Options) {
 			mkfifo(t, filepath.Join(e.etc, "kcred.yaml"))
 			o.Config, o.ConfigDest = e.src, filepath.Join(e.etc, "kcred.yaml")
-		}, "refusing ETC/kcred.yaml: is a FIFO (named pipe)"},
+		}, "refusing ETC/kcred.yaml: is a FIFO, a named pipe"},
 		{"a FIFO among the config files", func(t *testing.T, e env, o *Options) {
 			mkfifo(t, filepath.Join(e.etc, "other.yaml"))
 			o.Config, o.ConfigDest = e.src, filepath.Join(e.etc, "kcred.yaml")
-		}, "refusing ETC/other.yaml: is a FIFO (named pipe)"},
+		}, "refusing ETC/other.yaml: is a FIFO, a named pipe"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

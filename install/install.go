@@ -1,8 +1,8 @@
 // Package install places kcred on a node: the binary in the kubelet's
 // --image-credential-provider-bin-dir, one relative symlink per provider
-// name, a check that every installed name answers as its role, and
-// optionally a CredentialProviderConfig, validated with the kubelet's
-// start-up rules before it is written. Every change is atomic (temporary
+// name (on Windows a copy, NAME.exe), a check that every installed name
+// answers as its role, and optionally a CredentialProviderConfig, validated
+// with the kubelet's start-up rules before it is written. Every change is atomic (temporary
 // file or link in the same directory, then rename), unchanged content is
 // left alone, and nothing ever restarts or signals the kubelet.
 package install

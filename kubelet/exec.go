@@ -274,11 +274,16 @@ func (b *boundedBuffer) Write(p []byte) (int, error) {
 // Bytes is what was kept.
 func (b *boundedBuffer) Bytes() []byte { return b.buf }
 
-// secretField matches a JSON member or YAML line whose key looks like it
-// holds a secret, capturing the value.
+// secretJSON and secretYAML match a JSON member or YAML line whose key
+// looks like it holds a secret, capturing the value. Compiled on first use,
+// not at package init: init runs on every exec of every role.
 var (
-	secretJSON = regexp.MustCompile(`(?i)"[a-z0-9_.-]*(?:password|passwd|secret|token)[a-z0-9_.-]*"\s*:\s*"((?:[^"\\]|\\.)*)"`)
-	secretYAML = regexp.MustCompile(`(?im)^[\s-]*"?[a-z0-9_.-]*(?:password|passwd|secret|token)[a-z0-9_.-]*"?\s*:\s*['"]?([^\s'"]+)`)
+	secretJSON = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)"[a-z0-9_.-]*(?:password|passwd|secret|token)[a-z0-9_.-]*"\s*:\s*"((?:[^"\\]|\\.)*)"`)
+	})
+	secretYAML = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?im)^[\s-]*"?[a-z0-9_.-]*(?:password|passwd|secret|token)[a-z0-9_.-]*"?\s*:\s*['"]?([^\s'"]+)`)
+	})
 )
 
 // answerSecrets is every password-looking value in a plugin's stdout, read
@@ -287,7 +292,7 @@ var (
 // echoed its password elsewhere.
 func answerSecrets(stdout []byte) []string {
 	var out []string
-	for _, m := range secretJSON.FindAllSubmatch(stdout, -1) {
+	for _, m := range secretJSON().FindAllSubmatch(stdout, -1) {
 		raw := string(m[1])
 		out = append(out, raw)
 		var s string
@@ -295,7 +300,7 @@ func answerSecrets(stdout []byte) []string {
 			out = append(out, s)
 		}
 	}
-	for _, m := range secretYAML.FindAllSubmatch(stdout, -1) {
+	for _, m := range secretYAML().FindAllSubmatch(stdout, -1) {
 		out = append(out, string(m[1]))
 	}
 	return out

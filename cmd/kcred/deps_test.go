@@ -27,6 +27,10 @@ func TestNodeBinaryStaysLean(t *testing.T) {
 		// match.SplitImage parses the same grammar (issue 16).
 		"github.com/distribution/reference",
 		"github.com/opencontainers/go-digest",
+		// Schema-based serde builds whole-API schemas at init: go.mod pins
+		// ECR and ECR Public before it (test/sdkpin).
+		"github.com/aws/aws-sdk-go-v2/service/ecr/schemas",
+		"github.com/aws/aws-sdk-go-v2/service/ecrpublic/schemas",
 		"github.com/google/go-containerregistry",
 		"k8s.io/kubernetes",
 		"k8s.io/client-go",

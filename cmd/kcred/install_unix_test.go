@@ -25,7 +25,7 @@ func TestInstallRefusesNonRegularFilesExec(t *testing.T) {
 		want  string
 	}{
 		{"symlink to /dev/zero", func(p string) error { return os.Symlink("/dev/zero", p) }, "is a character device, not a regular file"},
-		{"FIFO", func(p string) error { return syscall.Mkfifo(p, 0o644) }, "is a FIFO (named pipe), not a regular file"},
+		{"FIFO", func(p string) error { return syscall.Mkfifo(p, 0o644) }, "is a FIFO, a named pipe, not a regular file"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()

@@ -131,7 +131,8 @@ Usage:
                                 matchImages PATTERN, and why not; --key treats PATTERN as an
                                 auth key, --raw matches IMAGE as given (not normalised)
   kcred install --bin-dir DIR [--roles NAME,...] [--config SRC --config-dest PATH] [--wait]
-                                install this binary into DIR with a link per provider name,
+                                install this binary into DIR with a link per provider name
+                                (a copy, NAME.exe, on Windows),
                                 verify each, optionally validate and place a config; never
                                 restarts the kubelet (kcred install --help, docs/install.md)
   kcred version                 print the version

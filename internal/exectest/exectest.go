@@ -100,6 +100,9 @@ type Result struct {
 	Wall time.Duration
 	// MaxRSS is the child's peak resident set size in bytes.
 	MaxRSS int64
+	// CPU is the child's user plus system CPU time: unlike Wall, it does
+	// not grow while other processes hold the CPU.
+	CPU time.Duration
 }
 
 // Run executes path as Exec does and fails the test if it could not be
@@ -136,6 +139,7 @@ func Exec(path string, args, env []string, stdin string) (Result, error) {
 		return res, fmt.Errorf("exec %s: still running after %v", path, res.Wall)
 	}
 	res.Code = cmd.ProcessState.ExitCode()
+	res.CPU = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		res.MaxRSS = ru.Maxrss * 1024 // Linux reports KiB
 	}

@@ -171,10 +171,12 @@ func explain(err error, h Host) error {
 	var ae smithy.APIError
 	var oe *smithy.OperationError
 	switch {
-	case cloudtoken.IsNetwork(err):
-		check = "check that the node reaches " + endpointOf(err, h) + ", and HTTPS_PROXY/NO_PROXY"
+	// Before the network check: the pinned SDK (go.mod) reports a body
+	// cut short as a deserialization error wrapping io.ErrUnexpectedEOF.
 	case errors.As(err, &de) || cloudtoken.IsMalformed(err):
 		check = "the answer is not an AWS answer: check that " + endpointOf(err, h) + " is AWS's and that no proxy answers in its place"
+	case cloudtoken.IsNetwork(err):
+		check = "check that the node reaches " + endpointOf(err, h) + ", and HTTPS_PROXY/NO_PROXY"
 	case errors.As(err, &ae) && errors.As(err, &oe):
 		if isThrottled(err) {
 			check = throttledHint

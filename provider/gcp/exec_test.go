@@ -491,3 +491,27 @@ func TestExecFailures(t *testing.T) {
 		})
 	}
 }
+
+func TestExecADCExternalAccountAWSSource(t *testing.T) {
+	h := newHarness(t)
+	h.gcp.TrustAudience(pool)
+	cfg, _ := json.Marshal(map[string]any{
+		"type": "external_account", "audience": pool,
+		"subject_token_type": "urn:ietf:params:aws:token-type:aws4_request",
+		"token_url":          "https://sts.googleapis.com/v1/token",
+		"credential_source": map[string]any{
+			"environment_id":                 "aws1",
+			"regional_cred_verification_url": "https://sts.{region}.amazonaws.com?Action=GetCallerIdentity&Version=2011-06-15",
+		},
+	})
+	env := []string{
+		"GOOGLE_APPLICATION_CREDENTIALS=" + h.file("aws.json", string(cfg)),
+		"AWS_REGION=eu-west-3", "AWS_ACCESS_KEY_ID=AKIAEKSNODE", "AWS_SECRET_ACCESS_KEY=eks-node-secret",
+	}
+	if g := h.token(h.ok(stock, env, req(arImage)), arHost, time.Hour); g.Identity != "federated:"+pool+":aws:AKIAEKSNODE" {
+		t.Fatalf("identity %q", g.Identity)
+	}
+	if n := metadataCalls(h.gcp); n != 0 {
+		t.Fatalf("%d metadata calls in ADC mode with a file", n)
+	}
+}

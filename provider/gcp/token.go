@@ -69,7 +69,8 @@ func (c clients) withClient(ctx context.Context) context.Context {
 func (c clients) metadataToken(ctx context.Context, account, host string) (cloudtoken.Token, error) {
 	mc := metadata.NewClient(c.metadata)
 	where := fmt.Sprintf("the metadata server at %s", host)
-	hint := "check that the node runs on Google Cloud with a service account, or that " + envMetadataHost + " names a reachable metadata server"
+	hint := "check that the node runs on Google Cloud with a service account and reaches its metadata server, " + envMetadataHost +
+		" when set; off Google Cloud, point " + envCredentials + " at a credentials file"
 	if account != "default" {
 		hint = "check that " + account + " is a service account of the instance (gcloud compute instances describe), or use Application Default Credentials"
 	}

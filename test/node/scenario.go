@@ -291,7 +291,10 @@ func firstLine(s string) string {
 	return s
 }
 
-func short(r *Role) string { return strings.TrimSuffix(r.Provider, "-credential-provider") }
+// short names a role's pods: "ecr", "acr", "gcp".
+func short(r *Role) string {
+	return strings.TrimPrefix(strings.TrimSuffix(r.Provider, "-credential-provider"), "auth-provider-")
+}
 
 func hostsOf(roles []Role, w *World) []string {
 	var hosts []string

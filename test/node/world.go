@@ -62,9 +62,10 @@ const (
 	ECRHost       = "123456789012.dkr.ecr.eu-west-3.amazonaws.com"
 	ECRDeniedHost = "210987654321.dkr.ecr.eu-west-3.amazonaws.com"
 	ACRHost       = "kcrednode.azurecr.io"
+	ARHost        = "europe-docker.pkg.dev"
 )
 
-// Roles are the providers the live node runs. GCP and OCIR join as entries.
+// Roles are the providers the live node runs. OCIR joins as an entry.
 var Roles = []Role{
 	{
 		Provider:      "ecr-credential-provider",
@@ -123,6 +124,28 @@ var Roles = []Role{
 			w.Azure.Inject(fakecloud.OpACRExchange, fakecloud.Fault{Status: http.StatusUnauthorized})
 		},
 	},
+	{
+		Provider:      "auth-provider-gcp",
+		MatchImages:   []string{"*.pkg.dev"},
+		CacheDuration: "1m",
+		Images:        []string{ARHost + "/kcred-node/apps/api:v1", ARHost + "/kcred-node/apps/web:v1"},
+		Hosts: func(w *World) map[string]registrytest.Options {
+			return map[string]registrytest.Options{ARHost: {Basic: func(user, pass string) bool {
+				_, ok := w.GCP.ValidAccessToken(pass)
+				return ok && user == "oauth2accesstoken"
+			}}}
+		},
+		Args: func(*World, string) ([]string, error) { return []string{"get-credentials"}, nil },
+		Env: func(w *World) []string {
+			// The node's service account from the GCE metadata server.
+			return []string{"GCE_METADATA_HOST=" + w.GCPMetadataHost, "CLOUDSDK_CONFIG=/nonexistent"}
+		},
+		Issued: func(w *World, user, secret string) bool {
+			_, ok := w.GCP.ValidAccessToken(secret)
+			return ok && user == "oauth2accesstoken"
+		},
+		Execs: func(w *World) int { return w.GCP.Count(fakecloud.OpGCEToken) },
+	},
 }
 
 // World is the clouds and registries the node pulls from: the AWS and Azure
@@ -133,6 +156,10 @@ type World struct {
 	AWS    *fakecloud.AWS
 	AWSURL string
 	Azure  *fakecloud.Azure
+	GCP    *fakecloud.GCP
+	// GCPMetadataHost is the GCE metadata server's host:port
+	// (GCE_METADATA_HOST: plain HTTP on loopback, as on GCE).
+	GCPMetadataHost string
 
 	mu      sync.Mutex
 	log     []Access
@@ -158,7 +185,7 @@ func (a Access) String() string {
 	return fmt.Sprintf("%s %s %s -> %d (%s)", a.Method, a.Host, a.Path, a.Status, a.Cred)
 }
 
-// NewWorld starts the emulators, the proxy and the registries of roles.
+// NewWorld starts the emulators (AWS, Azure, Google), the proxy and the registries of roles.
 func NewWorld(roles []Role) (*World, error) {
 	p, err := fakecloud.NewProxy()
 	if err != nil {
@@ -170,6 +197,11 @@ func NewWorld(roles []Role) (*World, error) {
 	w.AWSURL = srv.URL
 	w.closers = append(w.closers, srv.Close)
 	w.Azure.Install(p)
+	w.GCP = fakecloud.NewGCP()
+	w.GCP.Install(p)
+	md := httptest.NewServer(w.GCP.Metadata())
+	w.GCPMetadataHost = strings.TrimPrefix(md.URL, "http://")
+	w.closers = append(w.closers, md.Close)
 	for i := range roles {
 		role := &roles[i]
 		for host, opts := range role.Hosts(w) {
