@@ -214,8 +214,10 @@ func Request(image string) string {
 	return `{"kind":"CredentialProviderRequest","apiVersion":"credentialprovider.kubelet.k8s.io/v1","image":"` + image + `"}`
 }
 
-// Response is the part of a CredentialProviderResponse that tests check.
+// Response is a CredentialProviderResponse as the kubelet reads it.
 type Response struct {
+	Kind          string `json:"kind"`
+	APIVersion    string `json:"apiVersion"`
 	CacheKeyType  string `json:"cacheKeyType"`
 	CacheDuration string `json:"cacheDuration"`
 	Auth          map[string]struct {

@@ -113,16 +113,7 @@ func NewRequest(image string) Request {
 }
 
 // Response is a CredentialProviderResponse as the kubelet reads it.
-type Response struct {
-	Kind          string `json:"kind"`
-	APIVersion    string `json:"apiVersion"`
-	CacheKeyType  string `json:"cacheKeyType"`
-	CacheDuration string `json:"cacheDuration"`
-	Auth          map[string]struct {
-		Username string `json:"username"`
-		Password string `json:"password"`
-	} `json:"auth"`
-}
+type Response = exectest.Response
 
 // Result is one exec's outcome.
 type Result struct {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/kcred/kcred/internal/exectest"
 	"github.com/kcred/kcred/internal/fakecloud"
+	"github.com/kcred/kcred/internal/providertest"
 	"github.com/kcred/kcred/provider/gcp"
 )
 
@@ -75,48 +76,27 @@ func (h *harness) file(name, content string) string {
 	return path
 }
 
-type request struct {
-	APIVersion  string            `json:"apiVersion"`
-	Kind        string            `json:"kind"`
-	Image       string            `json:"image"`
-	SAToken     string            `json:"serviceAccountToken,omitempty"`
-	Annotations map[string]string `json:"serviceAccountAnnotations,omitempty"`
-}
+func req(image string) providertest.Request { return providertest.NewRequest(image) }
 
-func req(image string) request {
-	return request{APIVersion: "credentialprovider.kubelet.k8s.io/v1", Kind: "CredentialProviderRequest", Image: image}
-}
-
-func podReq(image, token string, ann map[string]string) request {
+func podReq(image, token string, ann map[string]string) providertest.Request {
 	r := req(image)
 	r.SAToken, r.Annotations = token, ann
 	return r
 }
 
-type response struct {
-	APIVersion    string `json:"apiVersion"`
-	Kind          string `json:"kind"`
-	CacheKeyType  string `json:"cacheKeyType"`
-	CacheDuration string `json:"cacheDuration"`
-	Auth          map[string]struct {
-		Username string `json:"username"`
-		Password string `json:"password"`
-	} `json:"auth"`
-}
-
-func (h *harness) run(args, env []string, r request) exectest.Result {
+func (h *harness) run(args, env []string, r providertest.Request) exectest.Result {
 	h.t.Helper()
 	b, _ := json.Marshal(r)
 	return exectest.Run(h.t, h.bin, args, append(append([]string{}, h.env...), env...), string(b))
 }
 
-func (h *harness) ok(args, env []string, r request) response {
+func (h *harness) ok(args, env []string, r providertest.Request) providertest.Response {
 	h.t.Helper()
 	res := h.run(args, env, r)
 	if res.Code != 0 {
 		h.t.Fatalf("exit %d\nstderr: %s", res.Code, res.Stderr)
 	}
-	var out response
+	var out providertest.Response
 	if err := json.Unmarshal([]byte(res.Stdout), &out); err != nil {
 		h.t.Fatalf("response %q: %v", res.Stdout, err)
 	}
@@ -125,7 +105,7 @@ func (h *harness) ok(args, env []string, r request) response {
 
 // fail runs a request that must fail, and returns its one error line and
 // all of stderr.
-func (h *harness) fail(args, env []string, r request) (string, string) {
+func (h *harness) fail(args, env []string, r providertest.Request) (string, string) {
 	h.t.Helper()
 	res := h.run(args, env, r)
 	if res.Code != 1 || res.Stdout != "" {
@@ -140,7 +120,7 @@ func (h *harness) fail(args, env []string, r request) (string, string) {
 }
 
 // token checks a one-registry answer and returns what its token stands for.
-func (h *harness) token(out response, key string, life time.Duration) fakecloud.GCPGrant {
+func (h *harness) token(out providertest.Response, key string, life time.Duration) fakecloud.GCPGrant {
 	h.t.Helper()
 	if out.CacheKeyType != "Registry" || len(out.Auth) != 1 {
 		h.t.Fatalf("answer %+v, want one Registry entry", out)
@@ -430,7 +410,7 @@ func TestExecFailures(t *testing.T) {
 		setup func()
 		args  []string
 		env   []string
-		req   request
+		req   providertest.Request
 		want  string
 	}{
 		{name: "metadata refused", env: []string{"GCE_METADATA_HOST=" + closedAddr(t)}, want: "metadata server"},
