@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -55,12 +54,7 @@ func BenchmarkACRConcurrentCold50(b *testing.B) { Concurrent(b, acrScenario(b), 
 // the registry are refused at once.
 func BenchmarkACRUnreachableRefused(b *testing.B) {
 	exectest.RequireIsolatedNetwork(b)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	url := "http://" + ln.Addr().String()
-	ln.Close()
+	url := "http://" + closedAddr(b)
 	Unreachable(b, acrScenarioVia(b, []string{"HTTPS_PROXY=" + url, "HTTP_PROXY=" + url, "NO_PROXY="}, fakecloud.NewAzure()), 5)
 }
 

@@ -66,12 +66,7 @@ func BenchmarkECRConcurrentCold50(b *testing.B) { Concurrent(b, ecrScenario(b), 
 // attempt is refused at once; the time is the SDK's retries and backoff.
 func BenchmarkECRUnreachableRefused(b *testing.B) {
 	exectest.RequireIsolatedNetwork(b)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := closedAddr(b)
 	Unreachable(b, ecrScenarioAt(b, "http://"+addr, fakecloud.NewAWS()), 5)
 }
 

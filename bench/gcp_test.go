@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"net"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -47,12 +46,7 @@ func BenchmarkGCPConcurrentCold50(b *testing.B) { Concurrent(b, gcpScenario(b), 
 // the metadata library retries refused connections a few times.
 func BenchmarkGCPUnreachableRefused(b *testing.B) {
 	exectest.RequireIsolatedNetwork(b)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := closedAddr(b)
 	Unreachable(b, gcpScenarioAt(b, addr, fakecloud.NewGCP()), 5)
 }
 

@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"net"
 	"net/http/httptest"
 	"testing"
 
@@ -52,12 +51,7 @@ func BenchmarkOCIRConcurrentCold50(b *testing.B) { Concurrent(b, ocirScenario(b)
 // BenchmarkOCIRUnreachableRefused: the metadata service's port is closed.
 func BenchmarkOCIRUnreachableRefused(b *testing.B) {
 	exectest.RequireIsolatedNetwork(b)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	url := "http://" + ln.Addr().String()
-	ln.Close()
+	url := "http://" + closedAddr(b)
 	o, err := fakecloud.NewOCI()
 	if err != nil {
 		b.Fatal(err)
