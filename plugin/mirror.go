@@ -184,6 +184,35 @@ type mirrored struct {
 }
 
 func (m mirrored) Credentials(ctx context.Context, req Request) (Answer, error) {
+	ans, err := m.answer(ctx, req)
+	if err != nil {
+		return ans, err
+	}
+	return m.scoped(req, ans), nil
+}
+
+// scoped narrows how the kubelet may reuse an answer. It caches a Registry
+// answer per host and matches keys by plain path prefix, so with a source
+// that has a path ("ghcr.io/team") an answer would be reused for other
+// repositories of that host ("ghcr.io/teamx"), mirror credential included:
+// every answer for such a host is keyed per image instead. A Global answer
+// is cached for every image, sources included, whether or not it holds their
+// keys: with mirrors it is kept per registry.
+func (m mirrored) scoped(req Request, ans Answer) Answer {
+	if ans.CacheKeyType == CacheKeyGlobal {
+		ans.CacheKeyType = CacheKeyRegistry
+	}
+	host := match.Registry(normalized(req.Image))
+	for _, mir := range m.mirrors {
+		if h, path, _ := strings.Cut(mir.Source, "/"); path != "" && (h == host || h == req.Registry) {
+			ans.CacheKeyType = CacheKeyImage
+			break
+		}
+	}
+	return ans
+}
+
+func (m mirrored) answer(ctx context.Context, req Request) (Answer, error) {
 	// The kubelet's normalised name first, so "nginx" is under a
 	// docker.io/library source, then the image as the pod names it, so a
 	// source without a dot (a Docker Hub namespace to the kubelet) still

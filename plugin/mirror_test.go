@@ -185,3 +185,34 @@ func FuzzParseMirrors(f *testing.F) {
 		}
 	})
 }
+
+// A source with a path makes every answer for its host per image: the
+// kubelet reuses Registry answers across the whole host by path prefix, so
+// ghcr.io/team's mirror credential would reach ghcr.io/teamx. A Global
+// answer is kept per registry once mirrors exist.
+func TestMirroredCacheScope(t *testing.T) {
+	inner := func(kt CacheKeyType) Provider {
+		return ProviderFunc(func(_ context.Context, req Request) (Answer, error) {
+			return Answer{Auth: map[string]AuthConfig{req.Registry: {Username: "u", Password: "p"}}, CacheKeyType: kt}, nil
+		})
+	}
+	mirrors := []Mirror{{Source: "ghcr.io/team", Target: "mirror.internal:5000"}, {Source: "quay.io", Target: "mirror.internal:5000"}}
+	tests := []struct {
+		image string
+		inner CacheKeyType
+		want  CacheKeyType
+	}{
+		{"ghcr.io/team/app", CacheKeyRegistry, CacheKeyImage},
+		{"ghcr.io/teamx/app", CacheKeyRegistry, CacheKeyImage},
+		{"quay.io/org/app", CacheKeyRegistry, CacheKeyRegistry},
+		{"docker.io/library/nginx", CacheKeyGlobal, CacheKeyRegistry},
+		{"docker.io/library/nginx", CacheKeyImage, CacheKeyImage},
+	}
+	for _, tt := range tests {
+		req := Request{APIVersion: APIVersionV1, Image: tt.image, Registry: strings.SplitN(tt.image, "/", 2)[0]}
+		ans, err := Mirrored(inner(tt.inner), mirrors).Credentials(context.Background(), req)
+		if err != nil || ans.CacheKeyType != tt.want {
+			t.Errorf("%s (inner %s): cacheKeyType %q, %v; want %s", tt.image, tt.inner, ans.CacheKeyType, err, tt.want)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -56,6 +57,9 @@ var jwtPattern = sync.OnceValue(func() *regexp.Regexp {
 // like a JWT, with "[redacted]". Secrets shorter than 4 bytes are ignored:
 // replacing them would garble the text and they are not worth hiding.
 func Redact(s string, secrets ...string) string {
+	// Longest first: a secret containing a shorter one is hidden whole.
+	secrets = slices.Clone(secrets)
+	slices.SortFunc(secrets, func(a, b string) int { return len(b) - len(a) })
 	for _, sec := range secrets {
 		if len(sec) >= 4 {
 			s = strings.ReplaceAll(s, sec, "[redacted]")

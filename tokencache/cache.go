@@ -230,7 +230,7 @@ func checkParents(dir string) error {
 		if fi.Mode().Perm()&0o022 != 0 && fi.Mode()&os.ModeSticky == 0 {
 			return fmt.Errorf("%s, above the cache directory, is writable by other users and not sticky (mode %v): another user could swap the cache directory; choose a directory under one only root or this user can write", p, fi.Mode().Perm())
 		}
-		if uid, ok := safefile.Owner(fi); ok && uid != 0 && uid != os.Geteuid() {
+		if safefile.Foreign(fi) {
 			return fmt.Errorf("%s, above the cache directory, belongs to another user, who could swap the cache directory; choose another directory", p)
 		}
 		if filepath.Dir(p) == p {

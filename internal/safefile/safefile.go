@@ -99,3 +99,10 @@ func Describe(mode fs.FileMode) string {
 	}
 	return "a special file"
 }
+
+// Foreign reports whether fi belongs to a user other than root and the one
+// kcred runs as: that user could rewrite the file (or directory) at will.
+func Foreign(fi fs.FileInfo) bool {
+	uid, ok := Owner(fi)
+	return ok && uid != 0 && uid != os.Geteuid()
+}

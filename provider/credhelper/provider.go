@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kcred/kcred/internal/safefile"
 	"github.com/kcred/kcred/match"
 	"github.com/kcred/kcred/plugin"
 )
@@ -97,7 +98,7 @@ func New(env plugin.Env, o Options) (*Provider, error) {
 		return nil, plugin.Fail("no helper", nil, "give --helper NAME for docker-credential-NAME on PATH, or --helper-path FILE")
 	}
 	if o.CacheDuration < 0 {
-		return nil, fmt.Errorf("--cache-duration %s is negative", o.CacheDuration)
+		return nil, plugin.Fail("--cache-duration "+o.CacheDuration.String()+" is negative", nil, "give a positive duration or omit it")
 	}
 	if err := checkExecutable(path); err != nil {
 		return nil, plugin.Fail("credential helper", err, "install it owned by root and not writable by group or others")
@@ -106,7 +107,8 @@ func New(env plugin.Env, o Options) (*Provider, error) {
 }
 
 // checkExecutable refuses what is not a regular executable file, or is
-// writable by group or others. Windows has ACLs, not mode bits (Go reports
+// writable by group or others, or belongs to a user other than root and
+// kcred's. Windows has ACLs, not mode bits (Go reports
 // 0666 for every writable file there): only the file type is checked.
 func checkExecutable(path string) error {
 	fi, err := os.Stat(path)
@@ -121,6 +123,8 @@ func checkExecutable(path string) error {
 		return fmt.Errorf("%s is not executable", path)
 	case fi.Mode().Perm()&0o022 != 0:
 		return fmt.Errorf("%s is writable by group or others, mode %s", path, fi.Mode().Perm())
+	case safefile.Foreign(fi):
+		return fmt.Errorf("%s belongs to another user, who could rewrite it", path)
 	}
 	return nil
 }

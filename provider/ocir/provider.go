@@ -127,6 +127,14 @@ func (c *cloud) Plan(req plugin.Request) (cloudtoken.Plan, error) {
 // cacheDo caches a federation session on the node beside the tokens.
 func (c *cloud) cacheDo(ctx context.Context, key tokencache.Key, fetch tokencache.Fetch) (tokencache.Token, error) {
 	res, err := c.cache.Do(ctx, key, fetch)
+	if err == nil && res.Source == tokencache.Stale {
+		// The driver's rule for a stale session: only while a pull can
+		// still use it, and never silently.
+		if time.Until(res.Token.ExpiresAt) <= plugin.StaleMargin {
+			return tokencache.Token{}, res.FetchErr
+		}
+		c.log.Warn("federation refresh failed; using the cached session for the minutes it still works", "expiresAt", res.Token.ExpiresAt, "err", plugin.Sanitize(res.FetchErr.Error()))
+	}
 	return res.Token, err
 }
 

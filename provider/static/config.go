@@ -160,6 +160,9 @@ func readPrivate(path string, limit int64) ([]byte, os.FileMode, error) {
 	if perm := fi.Mode().Perm(); perm&0o022 != 0 && runtime.GOOS != "windows" {
 		return nil, 0, fmt.Errorf("%w: %s is writable by group or others, mode %s", errInsecure, path, perm)
 	}
+	if safefile.Foreign(fi) {
+		return nil, 0, fmt.Errorf("%w: %s belongs to another user, who could rewrite it", errInsecure, path)
+	}
 	data, err := safefile.ReadAll(f, limit)
 	if err != nil {
 		return nil, 0, err
