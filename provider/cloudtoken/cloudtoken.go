@@ -114,4 +114,9 @@ type Limits struct {
 	// DefaultLifetime is assumed for a token that carries no expiry; zero
 	// means an hour.
 	DefaultLifetime time.Duration
+	// Deadline, when set, bounds a whole request from its start: the wait
+	// for another exec's fetch of the same token included, so that a
+	// failure reaches the kubelet within it even when many execs start at
+	// once against a dead cloud. Zero means plugin.FetchTimeout per fetch.
+	Deadline time.Duration
 }

@@ -67,9 +67,15 @@ func (d *Driver) Credentials(ctx context.Context, req plugin.Request) (plugin.An
 		return answer(plan.Keys, *plan.Direct, false), nil
 	}
 	d.log.Info("token needed", "registry", req.Registry, "scope", plan.Scope, "identity", id.Description)
+	start := d.now()
+	if d.limits.Deadline > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, d.limits.Deadline)
+		defer cancel()
+	}
 	key := tokencache.Key{Role: d.role, Identity: id.Fingerprint, Scope: plan.Scope, MaxLifetime: d.limits.MaxLifetime}
 	res, err := d.cache.Do(ctx, key, func(ctx context.Context) (Token, error) {
-		return d.fetch(ctx, plan)
+		return d.fetch(ctx, plan, start)
 	})
 	if err != nil {
 		return plugin.Answer{}, &plugin.Error{What: "get credentials for " + req.Registry + " as " + id.Description, Err: err}
@@ -101,24 +107,40 @@ func answer(keys []string, tok Token, stale bool) plugin.Answer {
 }
 
 // fetch runs plan.Fetch within plugin.FetchTimeout, then checks and clamps
-// what it returned. A panic inside it (an SDK choking on a hostile answer)
-// is a malformed answer, not a crash.
-func (d *Driver) fetch(ctx context.Context, plan Plan) (tok Token, err error) {
+// what it returned. It returns when ctx ends even if Fetch does not (an SDK
+// blocked in a read that takes no context, such as a FIFO where a token file
+// should be). A panic inside Fetch (an SDK choking on a hostile answer) is a
+// malformed answer, not a crash. start is when the request began, for
+// saying how long it waited.
+func (d *Driver) fetch(ctx context.Context, plan Plan, start time.Time) (Token, error) {
 	ctx, cancel := context.WithTimeout(ctx, plugin.FetchTimeout)
 	defer cancel()
-	start := d.now()
-	defer func() {
-		if r := recover(); r != nil {
-			d.log.Debug("panic while reading the cloud's answer", "panic", fmt.Sprint(r))
-			err = &plugin.Error{What: "read the cloud's answer", Err: Malformed("the SDK could not process it"),
-				Check: "check that the endpoints are the cloud's and that no proxy answers in their place"}
-		}
-	}()
-	tok, err = plan.Fetch(ctx)
-	if err != nil {
-		return Token{}, d.explain(err, d.now().Sub(start))
+	type result struct {
+		tok Token
+		err error
 	}
-	return d.clamp(tok, start)
+	done := make(chan result, 1)
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				d.log.Debug("panic while reading the cloud's answer", "panic", fmt.Sprint(r))
+				done <- result{err: &plugin.Error{What: "read the cloud's answer", Err: Malformed("the SDK could not process it"),
+					Check: "check that the endpoints are the cloud's and that no proxy answers in their place"}}
+			}
+		}()
+		tok, err := plan.Fetch(ctx)
+		done <- result{tok, err}
+	}()
+	var r result
+	select {
+	case r = <-done:
+	case <-ctx.Done():
+		r.err = ctx.Err()
+	}
+	if r.err != nil {
+		return Token{}, d.explain(r.err, d.now().Sub(start))
+	}
+	return d.clamp(r.tok, d.now())
 }
 
 // explain adds what actually happened and what to check, when the role's

@@ -16,10 +16,11 @@ import (
 const googleScope = "googleapis.com"
 
 // limits: Google access tokens live an hour at most (metadata, STS and
-// default impersonation alike); a dockercfg credential carries no expiry,
-// and is re-read after dockercfgLifetime so that a changed attribute is
-// picked up.
-var limits = cloudtoken.Limits{MaxLifetime: time.Hour, DefaultLifetime: dockercfgLifetime}
+// default impersonation alike); a dockercfg credential carries no expiry
+// and gets dockercfgLifetime, which is within the cache margin: it is never
+// cached (node or kubelet), since the entry chosen depends on the image
+// while the answer is keyed by registry.
+var limits = cloudtoken.Limits{MaxLifetime: time.Hour, DefaultLifetime: dockercfgLifetime, Deadline: requestDeadline}
 
 const dockercfgLifetime = 5 * time.Minute
 
@@ -90,6 +91,11 @@ func (c *cloud) Plan(req plugin.Request) (cloudtoken.Plan, error) {
 		},
 	}, nil
 }
+
+// requestDeadline bounds a whole request, a wait for another exec's fetch
+// included: with many execs against a dead cloud each still fails within
+// the 20 s an operator is promised.
+const requestDeadline = 18 * time.Second
 
 // fetchBudget bounds one fetch, retries included, so that a black-holed
 // metadata server or API fails well within 20 s (the driver's bound is

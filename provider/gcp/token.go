@@ -290,8 +290,15 @@ type libraryError struct{ err error }
 
 func (e libraryError) Error() string {
 	msg := dropRequestLines(e.err.Error())
-	if i := strings.LastIndex(msg, "oauth2/google: "); i >= 0 {
-		msg = msg[i+len("oauth2/google: "):]
+	// The library quotes what an executable credential source or an
+	// endpoint printed after "Response: ": it may be the subject token.
+	if i := strings.Index(msg, "Response: "); i >= 0 {
+		msg = strings.TrimSpace(msg[:i]) + "; its output is not shown"
+	}
+	for _, prefix := range []string{"oauth2/google/externalaccount: ", "oauth2/google: "} {
+		if i := strings.LastIndex(msg, prefix); i >= 0 {
+			msg = msg[i+len(prefix):]
+		}
 	}
 	// "status code N: BODY": the body is the endpoint's (untrusted) text.
 	if rest, ok := strings.CutPrefix(msg, "status code "); ok {

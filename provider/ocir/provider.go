@@ -45,6 +45,11 @@ func setup(fs *flag.FlagSet) func(plugin.Env, []string) (plugin.Provider, error)
 	}
 }
 
+// requestDeadline bounds a whole request, a wait for another exec's fetch
+// included: with many execs against a dead cloud each still fails within
+// the 20 s an operator is promised.
+const requestDeadline = 18 * time.Second
+
 // fetchBudget bounds one fetch (metadata, federation, token, validation):
 // every failure is reported well inside the 20 s an operator waits for.
 const fetchBudget = 15 * time.Second
@@ -80,7 +85,7 @@ func New(env plugin.Env, cfg Config, getenv func(string) string) plugin.Provider
 		log = slog.New(slog.DiscardHandler)
 	}
 	c := &cloud{role: env.Role, cfg: cfg, getenv: getenv, cache: env.Cache, log: log, client: cloudtoken.HTTPClient(attemptTimeout)}
-	return cloudtoken.New(env, c, cloudtoken.Limits{MaxLifetime: maxLifetime})
+	return cloudtoken.New(env, c, cloudtoken.Limits{MaxLifetime: maxLifetime, Deadline: requestDeadline})
 }
 
 // Plan recognises OCIR hosts and the principal, reading local files only.
