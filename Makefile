@@ -40,6 +40,7 @@ deps:
 	@$(GO) mod download
 	@cd test/sdkpin && $(GO) mod download
 	@cd test/deploy && $(GO) mod download
+	@cd test/node && $(GO) mod download
 
 # The real kubelet (k8s.io/kubernetes) as the judge of the simulator's
 # fidelity, compiled here, outside the namespace and before the timed run:
@@ -64,7 +65,7 @@ test: deps judge lint fuzz
 
 test-unit:
 	@echo "running the unit and end-to-end tests in a loopback-only network namespace"
-	@$(ISOLATED) env $(OFFLINE) $(GO) test -count=1 ./...
+	@$(ISOLATED) env $(OFFLINE) $(GO) test -count=1 -timeout 30m ./...
 
 # A nested module so the product module never links k8s.io/kubernetes. Run
 # alone, `make judge test-kubelet`.
@@ -74,8 +75,8 @@ test-kubelet:
 
 # Checks that the reason go.mod pins the ECR SDK services still holds.
 test-sdkpin:
-	@echo "checking that the newest ECR SDK releases still build schemas at init (the go.mod pin)"
-	@cd test/sdkpin && $(OFFLINE) $(GO) test -count=1 ./...
+	@echo "checking that the ECR SDK releases named in test/sdkpin/go.mod still build schemas at init (the go.mod pin)"
+	@cd test/sdkpin && ../../$(ISOLATED) env $(OFFLINE) $(GO) test -count=1 ./...
 
 # deploy/'s kustomize overlays rendered and checked; a nested module so the
 # product module never requires kustomize.
@@ -91,7 +92,7 @@ NODE_BIN := $(CURDIR)/bin/node
 NODE_NS := unshare --net --mount sh -c 'ip link set lo up && exec "$$@"' node
 
 node-deps:
-	@command -v runc >/dev/null || { echo "installing runc (Debian's package)"; apt-get update && apt-get install -y runc; }
+	@command -v runc >/dev/null || { echo "installing runc (Debian's package)"; export DEBIAN_FRONTEND=noninteractive; apt-get -o DPkg::Lock::Timeout=300 update && apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends runc; }
 	@echo "building the kubelet, containerd and kcred into bin/node (first time: several minutes)"
 	@cd test/node && $(GO) mod download && $(GO) run ./cmd/kcred-node build $(NODE_BIN)
 

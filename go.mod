@@ -14,8 +14,9 @@ require (
 	// schema-based serde (ecr v1.66.0, ecrpublic v1.44.0): those build
 	// whole-API schemas in package initialisers, 3,000 allocations and
 	// 0.55 MB on every exec of every kcred role, for the one API kcred calls
-	// (issue 16). test/sdkpin fails when the newest releases stop paying at
-	// init (then unpin); cmd/kcred's TestNodeBinaryStaysLean fails on a bump.
+	// (issue 16). test/sdkpin fails when the releases its go.mod names (bump
+	// them there to the newest when updating the SDK) stop paying at init:
+	// then unpin. cmd/kcred's TestNodeBinaryStaysLean fails on a bump here.
 	github.com/aws/aws-sdk-go-v2/service/ecr v1.65.0
 	github.com/aws/aws-sdk-go-v2/service/ecrpublic v1.43.1
 	github.com/aws/aws-sdk-go-v2/service/sts v1.51.8
