@@ -216,6 +216,10 @@ func (n *Node) makeCgroups() error {
 	}
 	for _, e := range entries {
 		h := filepath.Join("/sys/fs/cgroup", e.Name())
+		// cpu -> cpu,cpuacct and the like: the same hierarchy twice.
+		if fi, err := os.Lstat(h); err != nil || !fi.IsDir() {
+			continue
+		}
 		if _, err := os.Stat(filepath.Join(h, "cgroup.procs")); err != nil {
 			continue
 		}
