@@ -167,7 +167,7 @@ func (o Options) choose(req plugin.Request) (identity, error) {
 	if path := o.getenv(envCredentials); path != "" {
 		data, err := readCredentials(path)
 		if err != nil {
-			return identity{}, fmt.Errorf("read %s: %w", envCredentials, err)
+			return identity{}, plugin.Fail("read "+envCredentials, err, "check that "+envCredentials+" names the credentials file, readable by the kubelet's user")
 		}
 		return fileIdentity(path, data), nil
 	}
@@ -214,7 +214,7 @@ func readCredentials(path string) ([]byte, error) {
 		Type string `json:"type"`
 	}
 	if err := json.Unmarshal(data, &head); err != nil || head.Type == "" {
-		return nil, fmt.Errorf("%s is not a Google credentials JSON file (no \"type\")", path)
+		return nil, fmt.Errorf("%s is not a Google credentials JSON file: it has no \"type\"", path)
 	}
 	return data, nil
 }

@@ -126,7 +126,7 @@ func metadataError(err error) error {
 	case errors.As(err, &nd):
 		return errors.New("no such service account on the instance: HTTP 404")
 	case errors.As(err, &me):
-		return fmt.Errorf("status %d: %s", me.Code, plugin.OneLine(me.Message))
+		return fmt.Errorf("status %d: %s", me.Code, plugin.Quote(plugin.OneLine(me.Message)))
 	}
 	return err
 }
@@ -343,7 +343,7 @@ func failedStep(host string, id identity) (what, check string) {
 	case "oauth2.googleapis.com", "www.googleapis.com":
 		return "get a token from Google OAuth 2.0", "check that the credentials are not revoked or expired"
 	case "":
-		return "get a Google token", ""
+		return "get a Google token", "check the credentials file and its credential_source"
 	}
 	return "get the subject token from " + host, "check the credential_source of the external account configuration"
 }
