@@ -35,16 +35,7 @@ func NewCA() (*CA, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fakecloud: generate CA key: %w", err)
 	}
-	now := time.Now()
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "kcred fakecloud test CA"},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(24 * time.Hour),
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
+	tmpl := caTemplate(1, "kcred fakecloud test CA")
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
 		return nil, fmt.Errorf("fakecloud: sign CA: %w", err)
@@ -59,6 +50,21 @@ func NewCA() (*CA, error) {
 		certPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
 		leaves:  map[string]*tls.Certificate{},
 	}, nil
+}
+
+// caTemplate is a self-signed CA certificate's template, valid from an
+// hour ago for a day.
+func caTemplate(serial int64, name string) *x509.Certificate {
+	now := time.Now()
+	return &x509.Certificate{
+		SerialNumber:          big.NewInt(serial),
+		Subject:               pkix.Name{CommonName: name},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.Add(24 * time.Hour),
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
 }
 
 // CertPEM returns the CA certificate in PEM form.

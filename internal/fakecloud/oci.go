@@ -152,15 +152,7 @@ func (o *OCI) RotateCertificate() error {
 		return fmt.Errorf("fakecloud: OCI intermediate key: %w", err)
 	}
 	now := time.Now()
-	interTmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(2),
-		Subject:               pkix.Name{CommonName: "PKISVC Identity Intermediate r2"},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(24 * time.Hour),
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
+	interTmpl := caTemplate(2, "PKISVC Identity Intermediate r2")
 	interDER, err := x509.CreateCertificate(rand.Reader, interTmpl, interTmpl, &interKey.PublicKey, interKey)
 	if err != nil {
 		return fmt.Errorf("fakecloud: OCI intermediate: %w", err)
