@@ -121,6 +121,13 @@ func (fs *Faults) Inject(op string, f Fault) {
 	fs.faults[op] = &f
 }
 
+// InjectAll makes each of ops fail as f describes.
+func (fs *Faults) InjectAll(f Fault, ops ...string) {
+	for _, op := range ops {
+		fs.Inject(op, f)
+	}
+}
+
 // Clear removes every injected fault.
 func (fs *Faults) Clear() {
 	fs.mu.Lock()

@@ -13,11 +13,6 @@ func TestConformance(t *testing.T) {
 	c := newCloud(t)
 	az, p := c.az, c.proxy
 	ops := []string{fakecloud.OpAzureIMDS, fakecloud.OpAzureDiscovery, fakecloud.OpAzureToken, fakecloud.OpACRChallenge, fakecloud.OpACRExchange}
-	inject := func(f fakecloud.Fault) {
-		for _, op := range ops {
-			az.Inject(op, f)
-		}
-	}
 	w := c.world
 	w.Args = []string{c.file(t, "azure.json", `{"cloud":"AzurePublicCloud","tenantId":"t1","useManagedIdentityExtension":true}`)}
 	w.Foreign = "docker.io/library/nginx"
@@ -26,8 +21,8 @@ func TestConformance(t *testing.T) {
 	w.SetTokenLifetime = func(d time.Duration) { az.RefreshTTL = d }
 	// A refusal the SDK does not retry: a 503 costs each check azcore's
 	// backoff (seconds), to prove nothing more.
-	w.Break = func() { inject(fakecloud.Fault{Status: 403, Body: `{"error":"access_denied"}`}) }
-	w.Flood = func() { inject(fakecloud.Fault{Endless: true}) }
+	w.Break = func() { az.InjectAll(fakecloud.Fault{Status: 403, Body: `{"error":"access_denied"}`}, ops...) }
+	w.Flood = func() { az.InjectAll(fakecloud.Fault{Endless: true}, ops...) }
 	w.Restore = func() { az.Clear(); az.RefreshTTL = 3 * time.Hour }
 	w.Valid = func(user, pass string) bool {
 		_, ok := az.ValidRefreshToken(pass)

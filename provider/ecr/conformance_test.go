@@ -18,11 +18,6 @@ func TestConformance(t *testing.T) {
 	c := newCloud(t)
 	a := c.aws
 	a.TrustRole(podRole)
-	inject := func(f fakecloud.Fault) {
-		for _, op := range allAWSOps {
-			a.Inject(op, f)
-		}
-	}
 	w := c.world
 	w.Env = append(w.Env, a.StaticEnv()...)
 	// ECR answers any host with the configured region, as upstream does:
@@ -30,8 +25,10 @@ func TestConformance(t *testing.T) {
 	w.TokenCalls = func() int { return a.Count(fakecloud.OpECRToken) }
 	w.Traffic = func() int { return a.Count("") + int(c.conns.Load()) }
 	w.SetTokenLifetime = a.SetTokenLifetime
-	w.Break = func() { inject(fakecloud.Fault{Status: 500, Body: `{"__type":"ServerException","message":"down"}`}) }
-	w.Flood = func() { inject(fakecloud.Fault{Endless: true}) }
+	w.Break = func() {
+		a.InjectAll(fakecloud.Fault{Status: 500, Body: `{"__type":"ServerException","message":"down"}`}, allAWSOps...)
+	}
+	w.Flood = func() { a.InjectAll(fakecloud.Fault{Endless: true}, allAWSOps...) }
 	w.Restore = func() { a.Clear(); a.SetTokenLifetime(12 * time.Hour) }
 	w.Valid = a.ValidCredential
 	w.ServiceAccount = &providertest.ServiceAccount{

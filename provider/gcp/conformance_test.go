@@ -42,11 +42,6 @@ func TestConformance(t *testing.T) {
 	}
 	md.Start()
 	t.Cleanup(md.Close)
-	inject := func(f fakecloud.Fault) {
-		for _, op := range allGCPOps {
-			g.Inject(op, f)
-		}
-	}
 	providertest.Run(t, &providertest.World{
 		Role:             gcp.Role,
 		Args:             []string{"get-credentials", "--identity-provider=" + issuer, "--project-id=kcred-test"},
@@ -57,8 +52,8 @@ func TestConformance(t *testing.T) {
 		TokenCalls:       func() int { return g.Count(fakecloud.OpGCEToken) + g.Count(fakecloud.OpGoogleSTS) },
 		Traffic:          func() int { return g.Count("") + p.Connections() + int(conns.Load()) },
 		SetTokenLifetime: g.SetTokenLifetime,
-		Break:            func() { inject(fakecloud.Fault{Status: 503, Body: "Service Unavailable"}) },
-		Flood:            func() { inject(fakecloud.Fault{Endless: true}) },
+		Break:            func() { g.InjectAll(fakecloud.Fault{Status: 503, Body: "Service Unavailable"}, allGCPOps...) },
+		Flood:            func() { g.InjectAll(fakecloud.Fault{Endless: true}, allGCPOps...) },
 		Restore:          func() { g.Clear(); g.SetTokenLifetime(time.Hour) },
 		Valid: func(user, pass string) bool {
 			_, ok := g.ValidAccessToken(pass)

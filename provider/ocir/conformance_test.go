@@ -19,11 +19,6 @@ var allOCIOps = []string{
 // emulator, as the instance principal.
 func TestConformance(t *testing.T) {
 	w := newWorld(t)
-	inject := func(f fakecloud.Fault) {
-		for _, op := range allOCIOps {
-			w.oci.Inject(op, f)
-		}
-	}
 	providertest.Run(t, &providertest.World{
 		Role:             ocir.Role,
 		Env:              w.env[len(w.env)-len(w.proxy.Env())-1:],
@@ -33,9 +28,11 @@ func TestConformance(t *testing.T) {
 		TokenCalls:       func() int { return w.oci.Count(fakecloud.OpOCIRToken) },
 		Traffic:          w.traffic,
 		SetTokenLifetime: w.oci.SetTokenTTL,
-		Break:            func() { inject(fakecloud.Fault{Status: 500, Body: `{"code":"InternalServerError","message":"down"}`}) },
-		Flood:            func() { inject(fakecloud.Fault{Endless: true}) },
-		Restore:          func() { w.oci.Clear(); w.oci.SetTokenTTL(time.Hour) },
+		Break: func() {
+			w.oci.InjectAll(fakecloud.Fault{Status: 500, Body: `{"code":"InternalServerError","message":"down"}`}, allOCIOps...)
+		},
+		Flood:   func() { w.oci.InjectAll(fakecloud.Fault{Endless: true}, allOCIOps...) },
+		Restore: func() { w.oci.Clear(); w.oci.SetTokenTTL(time.Hour) },
 		Valid: func(user, pass string) bool {
 			_, ok := w.oci.ValidToken(pass)
 			return ok && user == ocir.Username
