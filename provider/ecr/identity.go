@@ -158,6 +158,16 @@ func loadConfig(ctx context.Context, region string, log *slog.Logger) (aws.Confi
 	return config.LoadDefaultConfig(ctx, opts...)
 }
 
+// configuredRegion is the region the SDK's configuration names, read for
+// a cache lookup, which must make no network call: with the defaults mode
+// "auto" (AWS_DEFAULTS_MODE, or defaults_mode in the profile) loading the
+// configuration would ask instance metadata, so it is read in legacy mode.
+func configuredRegion(log *slog.Logger) (string, error) {
+	cfg, err := config.LoadDefaultConfig(context.Background(),
+		config.WithDefaultsMode(aws.DefaultsModeLegacy), config.WithLogger(sdkLogger(log)))
+	return cfg.Region, err
+}
+
 // boundBodies bounds every response body the SDK reads (ECR, STS, IMDS,
 // container credentials: they all take cfg.APIOptions). The SDK's clients
 // must stay its own BuildableClient, which AWS_CA_BUNDLE needs and IMDS

@@ -78,33 +78,27 @@ func (c *source) Plan(req plugin.Request) (cloudtoken.Plan, error) {
 	}
 	// An ECR host names its region, so a cached token needs no SDK
 	// configuration at all; another host takes the configured region,
-	// which only loading the configuration (local files, no network) tells.
+	// which only the configuration (environment and local files) tells.
 	region := h.Region
-	var cfg *aws.Config
 	if region == "" {
-		loaded, err := loadConfig(context.Background(), "", c.log)
-		if err != nil {
+		if region, err = configuredRegion(c.log); err != nil {
 			return cloudtoken.Plan{}, configError(err)
 		}
-		if region = loaded.Region; region == "" {
+		if region == "" {
 			return cloudtoken.Plan{}, &plugin.Error{What: "no region for " + req.Registry,
 				Err: errors.New("the host is not an ECR host naming one and no region is configured"), Check: "set AWS_REGION in the provider's env"}
 		}
-		cfg = &loaded
 	}
 	return cloudtoken.Plan{
 		Keys:     []string{req.Registry},
 		Scope:    scope(h, region),
 		Identity: cloudtoken.Identity{Fingerprint: id.fingerprint, Description: id.describe(), ServiceAccount: id.roleARN != ""},
 		Fetch: func(ctx context.Context) (cloudtoken.Token, error) {
-			if cfg == nil {
-				loaded, err := loadConfig(ctx, region, c.log)
-				if err != nil {
-					return cloudtoken.Token{}, configError(err)
-				}
-				cfg = &loaded
+			cfg, err := loadConfig(ctx, region, c.log)
+			if err != nil {
+				return cloudtoken.Token{}, configError(err)
 			}
-			tok, err := fetch(ctx, *cfg, h, id)
+			tok, err := fetch(ctx, cfg, h, id)
 			if err != nil {
 				return cloudtoken.Token{}, explain(err, h)
 			}
