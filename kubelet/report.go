@@ -1,6 +1,7 @@
 package kubelet
 
 import (
+	"slices"
 	"strings"
 	"time"
 )
@@ -108,6 +109,8 @@ func (r *Report) Redact(token string) {
 			secrets = append(secrets, p.passwords...)
 		}
 	}
+	// Longest first: a password containing a shorter one is hidden whole.
+	slices.SortFunc(secrets, func(a, b string) int { return len(b) - len(a) })
 	redact := func(text string) string {
 		for _, s := range secrets {
 			switch {

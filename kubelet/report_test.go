@@ -50,6 +50,19 @@ func TestRedactEchoedPasswords(t *testing.T) {
 	}
 }
 
+// A password that contains another one is hidden whole, whatever the
+// order the credentials came in.
+func TestRedactNestedPasswords(t *testing.T) {
+	r := &Report{Images: []*ImageReport{{
+		Providers:   []*ProviderReport{{Stderr: "using cibot-Pa55word! for cibot"}},
+		Credentials: []Credential{{Key: "a.io", Password: "cibot"}, {Key: "b.io", Password: "cibot-Pa55word!"}},
+	}}}
+	r.Redact("")
+	if got := r.Images[0].Providers[0].Stderr; got != "using <redacted> for <redacted>" {
+		t.Errorf("stderr = %q", got)
+	}
+}
+
 func TestErrorClass(t *testing.T) {
 	for msg, want := range map[string]string{
 		"": "",

@@ -48,6 +48,12 @@ func TestQuote(t *testing.T) {
 	}
 }
 
+func TestRedactLongestFirst(t *testing.T) {
+	if got := Redact("using cibot-Pa55word! as cibot", "cibot", "cibot-Pa55word!"); got != "using [redacted] as [redacted]" {
+		t.Errorf("Redact = %q", got)
+	}
+}
+
 func TestRedact(t *testing.T) {
 	jwt := "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"
 	got := Redact("STS said: token "+jwt+" invalid; secret hunter2 seen; ab", "hunter2", "ab")
