@@ -111,8 +111,8 @@ demo-node: node-deps
 	@cd test/node && $(NODE_NS) env $(OFFLINE) $(GO) run ./cmd/kcred-node demo $(NODE_BIN)
 
 fuzz:
-	@echo "fuzzing every parser for $${FUZZTIME:-5s} each"
-	@$(ISOLATED) env $(OFFLINE) FUZZTIME=$${FUZZTIME:-5s} scripts/fuzz-smoke
+	@echo "fuzzing every parser ($${FUZZTIME:-2000x} inputs each)"
+	@$(ISOLATED) env $(OFFLINE) FUZZTIME=$${FUZZTIME:-2000x} scripts/fuzz-smoke
 
 # Only what the demo links is fetched and compiled: not the judge, not the
 # test-only modules.
