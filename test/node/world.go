@@ -214,7 +214,8 @@ type Access struct {
 	// secret that provider's cloud issued, "registry token" for a bearer
 	// token the registry's token endpoint issued, "admin" for the seeding
 	// credential, "anonymous" or "unknown"; "cloud API" marks a request
-	// to the cloud's own API served on the registry host (ACR's exchange).
+	// to the cloud's own API served on the registry host (ACR's exchange,
+	// OCIR's docker token).
 	Cred string
 }
 
@@ -315,7 +316,8 @@ func (w *World) logged(host string, reg http.Handler, role *Role) http.Handler {
 		a := Access{Host: host, Method: r.Method, Path: r.URL.Path, Cred: "anonymous"}
 		if r.URL.Path != "/v2" && !strings.HasPrefix(r.URL.Path, "/v2/") && r.URL.Path != registrytest.TokenPath {
 			// The cloud's own API on the registry host (ACR's
-			// /oauth2/exchange), which kcred calls: not registry traffic.
+			// /oauth2/exchange, OCIR's docker token), which kcred
+			// calls: not registry traffic.
 			a.Cred = "cloud API"
 		}
 		user, secret, basic := r.BasicAuth()
