@@ -8,7 +8,9 @@
 // (`unshare --net --mount`): /run, /var/log and /var/lib are bind-mounted
 // from the node's directory, the /proc/sys entries the kubelet would set are
 // covered by files holding the values it wants, and the cgroups it creates
-// are removed by Stop, which also checks that nothing is left behind.
+// are removed by Stop, which also checks that nothing is left behind. A run
+// that dies before Stop leaves its cgroups, which the next node removes
+// (RemoveStaleCgroups).
 package node
 
 import (
@@ -65,12 +67,14 @@ type Node struct {
 	// Env is the environment the kubelet runs with (and so `kcred check`).
 	Env []string
 
-	cgroupRoot   string
-	manifests    string
-	sock         string
-	before       snapshot
-	mounted      []string
-	cgroups      []string
+	cgroupRoot string
+	manifests  string
+	sock       string
+	before     snapshot
+	mounted    []string
+	cgroups    []string
+	// cgroupLock marks the cgroups as in use (see createCgroups).
+	cgroupLock   *os.File
 	kubelet, ctd *exec.Cmd
 }
 
@@ -205,15 +209,34 @@ func (n *Node) mountAll() error {
 	return nil
 }
 
-// makeCgroups creates the kubelet's cgroupRoot in every hierarchy (cgroup
-// v1 controllers, the named systemd one and the unified one of a hybrid
-// machine); cpuset needs its cpus and mems filled in before use.
+// makeCgroups removes the cgroups of earlier runs that died without Stop
+// and creates the kubelet's cgroupRoot.
 func (n *Node) makeCgroups() error {
-	n.cgroupRoot = fmt.Sprintf("/kcred-node-%d", os.Getpid())
+	removed, err := RemoveStaleCgroups()
+	for _, d := range removed {
+		n.logf("removed the stale cgroup %s (a run that died without Stop)", d)
+	}
+	// Another run's leftovers do not stop this one.
+	if err != nil {
+		n.logf("stale cgroups left: %v", err)
+	}
+	n.cgroupRoot, n.cgroups, n.cgroupLock, err = createCgroups()
+	return err
+}
+
+// cgroupPrefix starts the name of every cgroupRoot a node creates; only
+// these are ever removed as stale.
+const cgroupPrefix = "kcred-node."
+
+// hierarchies are the cgroup hierarchies to create a cgroupRoot in: cgroup
+// v1 controllers, the named systemd one and the unified one of a hybrid
+// machine, sorted.
+func hierarchies() ([]string, error) {
 	entries, err := os.ReadDir("/sys/fs/cgroup")
 	if err != nil {
-		return err
+		return nil, err
 	}
+	var hs []string
 	for _, e := range entries {
 		h := filepath.Join("/sys/fs/cgroup", e.Name())
 		// cpu -> cpu,cpuacct and the like: the same hierarchy twice.
@@ -223,25 +246,138 @@ func (n *Node) makeCgroups() error {
 		if _, err := os.Stat(filepath.Join(h, "cgroup.procs")); err != nil {
 			continue
 		}
-		dir := filepath.Join(h, n.cgroupRoot)
-		if err := os.Mkdir(dir, 0o755); err != nil {
-			return fmt.Errorf("create cgroup %s: %w", dir, err)
+		hs = append(hs, h)
+	}
+	if len(hs) == 0 {
+		return nil, errors.New("no cgroup hierarchy under /sys/fs/cgroup")
+	}
+	return hs, nil
+}
+
+// createCgroups creates a cgroupRoot of a new name in every hierarchy and
+// returns it, its directories and the lock that marks it as in use: an
+// exclusive flock on its directory in the first hierarchy, which the
+// kernel drops when the process dies, however it dies. cpuset needs its
+// cpus and mems filled in before use.
+func createCgroups() (root string, dirs []string, lock *os.File, err error) {
+	hs, err := hierarchies()
+	if err != nil {
+		return "", nil, nil, err
+	}
+	// The name is random, not the PID: in the node's PID namespace every
+	// run has the same few PIDs.
+	first, lock, err := lockedCgroup(hs[0])
+	if err != nil {
+		return "", nil, nil, err
+	}
+	root = "/" + filepath.Base(first)
+	dirs = []string{first}
+	defer func() {
+		if err != nil {
+			for _, d := range dirs {
+				_ = os.Remove(d)
+			}
+			lock.Close()
 		}
-		n.cgroups = append(n.cgroups, dir)
+	}()
+	for _, h := range hs[1:] {
+		dir := filepath.Join(h, root)
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			return "", nil, nil, fmt.Errorf("create cgroup %s: %w", dir, err)
+		}
+		dirs = append(dirs, dir)
+	}
+	for _, dir := range dirs {
 		for _, f := range []string{"cpuset.cpus", "cpuset.mems"} {
-			v, err := os.ReadFile(filepath.Join(h, f))
+			v, err := os.ReadFile(filepath.Join(filepath.Dir(dir), f))
 			if err != nil {
 				continue
 			}
 			if err := os.WriteFile(filepath.Join(dir, f), v, 0o644); err != nil {
-				return fmt.Errorf("set %s: %w", filepath.Join(dir, f), err)
+				return "", nil, nil, fmt.Errorf("set %s: %w", filepath.Join(dir, f), err)
 			}
 		}
 	}
-	if len(n.cgroups) == 0 {
-		return errors.New("no cgroup hierarchy under /sys/fs/cgroup")
+	return root, dirs, lock, nil
+}
+
+// lockedCgroup creates a cgroup of a new name in hierarchy h and locks it.
+// Another run's RemoveStaleCgroups may remove it between the two (it was
+// not locked yet): then it tries another name.
+func lockedCgroup(h string) (string, *os.File, error) {
+	for range 5 {
+		dir, err := os.MkdirTemp(h, cgroupPrefix)
+		if err != nil {
+			return "", nil, fmt.Errorf("create a cgroup in %s: %w", h, err)
+		}
+		f, err := os.Open(dir)
+		if err != nil {
+			continue
+		}
+		if unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB) == nil && sameFile(f, dir) {
+			return dir, f, nil
+		}
+		f.Close()
 	}
-	return nil
+	return "", nil, fmt.Errorf("could not create and lock a cgroup in %s", h)
+}
+
+// sameFile reports whether f is still the directory at path.
+func sameFile(f *os.File, path string) bool {
+	a, err := f.Stat()
+	if err != nil {
+		return false
+	}
+	b, err := os.Stat(path)
+	return err == nil && os.SameFile(a, b)
+}
+
+// RemoveStaleCgroups removes the cgroupRoots of nodes whose process died
+// without Stop (a SIGKILL, a go test timeout): those whose lock no process
+// holds. It only removes empty cgroups, never kills: the node's PID
+// namespace has already killed their processes. It returns the
+// directories removed and what could not be.
+func RemoveStaleCgroups() ([]string, error) {
+	hs, err := hierarchies()
+	if err != nil {
+		return nil, err
+	}
+	names := map[string]bool{}
+	for _, h := range hs {
+		ms, _ := filepath.Glob(filepath.Join(h, cgroupPrefix+"*"))
+		for _, m := range ms {
+			names[filepath.Base(m)] = true
+		}
+	}
+	var removed []string
+	var errs []error
+	for name := range names {
+		// Held while removing, so that no run takes the name meanwhile.
+		lock, err := os.Open(filepath.Join(hs[0], name))
+		if err == nil {
+			if unix.Flock(int(lock.Fd()), unix.LOCK_EX|unix.LOCK_NB) != nil {
+				lock.Close()
+				continue // in use
+			}
+		}
+		// The first hierarchy's last: it holds the lock.
+		for i := len(hs) - 1; i >= 0; i-- {
+			dir := filepath.Join(hs[i], name)
+			if _, err := os.Stat(dir); err != nil {
+				continue
+			}
+			if err := removeCgroupTree(dir); err != nil {
+				errs = append(errs, err)
+			} else {
+				removed = append(removed, dir)
+			}
+		}
+		if lock != nil {
+			lock.Close()
+		}
+	}
+	sort.Strings(removed)
+	return removed, errors.Join(errs...)
 }
 
 // hosts are every registry host of the node's roles.
@@ -622,6 +758,12 @@ func (n *Node) Stop() error {
 	for _, dir := range n.cgroups {
 		errs = append(errs, removeCgroup(dir))
 	}
+	// After the removal: a run starting meanwhile does not take them as
+	// stale.
+	if n.cgroupLock != nil {
+		n.cgroupLock.Close()
+		n.cgroupLock = nil
+	}
 	return errors.Join(errs...)
 }
 
@@ -697,17 +839,24 @@ func killCgroup(dir string) {
 func removeCgroup(dir string) error {
 	var err error
 	waitFor(context.Background(), 10*time.Second, func() bool {
-		err = nil
-		for _, d := range cgroupDirs(dir) {
-			if e := os.Remove(d); e != nil && !os.IsNotExist(e) {
-				err = e
-			}
-		}
+		err = removeCgroupTree(dir)
 		if err != nil {
 			killCgroup(dir)
 		}
 		return err == nil
 	})
+	return err
+}
+
+// removeCgroupTree removes dir and its descendants, deepest first; a
+// cgroup that still has processes stays.
+func removeCgroupTree(dir string) error {
+	var err error
+	for _, d := range cgroupDirs(dir) {
+		if e := os.Remove(d); e != nil && !os.IsNotExist(e) {
+			err = e
+		}
+	}
 	return err
 }
 
