@@ -101,12 +101,12 @@ func binaries(dir string) *Binaries {
 func (b *Binaries) check() error {
 	for _, p := range []string{b.Kubelet, b.Containerd, b.Shim, b.Ctr, b.Kcred, b.Sleep} {
 		if _, err := os.Stat(p); err != nil {
-			return fmt.Errorf("%s missing (make node-bin builds it): %w", p, err)
+			return fmt.Errorf("%s missing (make node-deps builds it): %w", p, err)
 		}
 	}
 	runc, err := exec.LookPath("runc")
 	if err != nil {
-		return fmt.Errorf("runc not found in PATH (apt-get install runc; make node-bin does it as root)")
+		return fmt.Errorf("runc not found in PATH (apt-get install runc; make node-deps does it as root)")
 	}
 	b.Runc = runc
 	return nil
