@@ -86,10 +86,12 @@ test-deploy:
 
 # The live node (test/node): the real kubelet, containerd built from its Go
 # module and Debian's runc pull static pods through kcred, in their own
-# network and mount namespaces. Binaries are built (and runc installed)
-# outside the namespace, where modules can be fetched.
+# network, mount and PID namespaces (test/node/node-ns: a test killed
+# before its cleanup, or timed out, leaves no daemon running). Binaries are
+# built (and runc installed) outside the namespaces, where modules can be
+# fetched.
 NODE_BIN := $(CURDIR)/bin/node
-NODE_NS := unshare --net --mount sh -c 'ip link set lo up && exec "$$@"' node
+NODE_NS := $(CURDIR)/test/node/node-ns
 
 node-deps:
 	@command -v runc >/dev/null || { echo "installing runc (Debian's package)"; export DEBIAN_FRONTEND=noninteractive; apt-get -o DPkg::Lock::Timeout=300 update && apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends runc; }
@@ -97,15 +99,15 @@ node-deps:
 	@cd test/node && $(GO) mod download && $(GO) run ./cmd/kcred-node build $(NODE_BIN)
 
 test-node: node-deps
-	@echo "running the live node test in its own network and mount namespaces"
+	@echo "running the live node test in its own network, mount and PID namespaces"
 	@cd test/node && $(NODE_NS) env $(OFFLINE) KCRED_NODE_BIN=$(NODE_BIN) $(GO) test -count=1 -timeout 20m ./...
 
 test-node-if-able:
 	@if [ -e /sys/fs/cgroup/cgroup.controllers ]; then \
 		echo "test-node skipped: the live node supports cgroup v1 and hybrid layouts only, and this machine has pure cgroup v2"; \
-	elif [ "$$(id -u)" = 0 ] && unshare --net --mount true 2>/dev/null; then \
+	elif [ "$$(id -u)" = 0 ] && $(NODE_NS) true 2>/dev/null; then \
 		$(MAKE) --no-print-directory test-node; \
-	else echo "test-node skipped: the live node needs root and unshare --net --mount (run make test-node as root)"; fi
+	else echo "test-node skipped: the live node needs root and unshare --net --mount --pid (run make test-node as root)"; fi
 
 demo-node: node-deps
 	@cd test/node && $(NODE_NS) env $(OFFLINE) $(GO) run ./cmd/kcred-node demo $(NODE_BIN)

@@ -4,12 +4,13 @@
 // kcred's providers get from the cloud emulators. The test and `make
 // demo-node` use it.
 //
-// Everything runs inside the caller's own network and mount namespaces
-// (`unshare --net --mount`): /run, /var/log and /var/lib are bind-mounted
+// Everything runs inside the caller's own network, mount and PID namespaces
+// (node-ns, beside this file): /run, /var/log and /var/lib are bind-mounted
 // from the node's directory, the /proc/sys entries the kubelet would set are
 // covered by files holding the values it wants, and the cgroups it creates
-// are removed by Stop, which also checks that nothing is left behind. A run
-// that dies before Stop leaves its cgroups, which the next node removes
+// are removed by Stop, which also checks that nothing is left behind. A test
+// killed before Stop leaves no process (the kernel kills the PID
+// namespace's) but leaves its cgroups, which the next node removes
 // (RemoveStaleCgroups).
 package node
 
@@ -26,6 +27,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -78,13 +80,21 @@ type Node struct {
 	kubelet, ctd *exec.Cmd
 }
 
-// InOwnNamespaces reports whether this process has its own mount and network
-// namespaces, which the node needs: it mounts over /run, /var/lib, /var/log
-// and /proc/sys entries and listens on fixed loopback ports.
+// InOwnNamespaces reports whether this process has its own mount, network
+// and PID namespaces, which the node needs: it mounts over /run, /var/lib,
+// /var/log and /proc/sys entries, listens on fixed loopback ports, and
+// relies on the kernel to kill its daemons when the test's PID namespace
+// ends, however the test ends (a SIGKILL or a go test timeout skips Stop).
+// node-ns, beside this file, makes them.
 func InOwnNamespaces() error {
+	// First: the walk through ancestors below needs /proc to be this PID
+	// namespace's.
+	if err := ownPIDNamespace(); err != nil {
+		return err
+	}
 	for _, ns := range []string{"mnt", "net"} {
 		if !ownNamespace(ns) {
-			return fmt.Errorf("not in its own %s namespace: run inside `unshare --net --mount` (make test-node does)", ns)
+			return fmt.Errorf("not in its own %s namespace: run inside test/node/node-ns (make test-node does)", ns)
 		}
 	}
 	if os.Geteuid() != 0 {
@@ -93,15 +103,34 @@ func InOwnNamespaces() error {
 	return nil
 }
 
+// initPIDNamespace is the machine's PID namespace's inode
+// (PROC_PID_INIT_INO, fixed by the kernel).
+const initPIDNamespace = "pid:[4026531836]"
+
+// ownPIDNamespace checks that this process is in a PID namespace other
+// than the machine's, with its own /proc: its PIDs are the ones the
+// kubelet and containerd read there.
+func ownPIDNamespace() error {
+	const hint = "run inside test/node/node-ns (unshare --pid --fork --mount-proc; make test-node does)"
+	if ns, err := os.Readlink("/proc/self/ns/pid"); err != nil || ns == initPIDNamespace {
+		return fmt.Errorf("not in its own PID namespace, so a killed test would leave the kubelet, containerd and shims running: %s", hint)
+	}
+	if self, err := os.Readlink("/proc/self"); err != nil || self != strconv.Itoa(os.Getpid()) {
+		return fmt.Errorf("/proc is not this PID namespace's: %s", hint)
+	}
+	return nil
+}
+
 // ownNamespace reports whether an ancestor of this process is in another ns
 // namespace than this process: the namespace was made for this process
-// tree. (PID 1's namespaces are not always readable, an ancestor's are.)
+// tree. (The machine's PID 1's namespaces are not always readable, an
+// ancestor's are; in a PID namespace, its PID 1 is the last ancestor.)
 func ownNamespace(ns string) bool {
 	self, err := os.Readlink("/proc/self/ns/" + ns)
 	if err != nil {
 		return false
 	}
-	for pid := os.Getppid(); pid > 1; pid = parent(pid) {
+	for pid := os.Getppid(); pid >= 1; pid = parent(pid) {
 		if other, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", pid, ns)); err == nil && other != self {
 			return true
 		}
@@ -111,21 +140,44 @@ func ownNamespace(ns string) bool {
 
 // parent returns pid's parent PID, or 0.
 func parent(pid int) int {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	st, err := procStat(pid)
 	if err != nil {
 		return 0
 	}
-	// The command name, in parentheses, may hold spaces: fields follow the last ')'.
+	return st.ppid
+}
+
+// procState is what /proc/PID/stat says of a process.
+type procState struct {
+	state string // R, S, Z...
+	ppid  int
+	start uint64 // clock ticks after boot: with the PID, names one process
+}
+
+func procStat(pid int) (procState, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return procState{}, err
+	}
+	// The command name, in parentheses, may hold spaces: fields follow the
+	// last ')', state (the 3rd field) first, starttime the 22nd.
 	i := bytes.LastIndexByte(b, ')')
-	var state string
-	var ppid int
 	if i < 0 {
-		return 0
+		return procState{}, fmt.Errorf("/proc/%d/stat: no command name", pid)
 	}
-	if _, err := fmt.Sscanf(string(b[i+1:]), " %s %d", &state, &ppid); err != nil {
-		return 0
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 20 {
+		return procState{}, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(f)+2)
 	}
-	return ppid
+	var st procState
+	st.state = f[0]
+	if st.ppid, err = strconv.Atoi(f[1]); err != nil {
+		return procState{}, err
+	}
+	if st.start, err = strconv.ParseUint(f[19], 10, 64); err != nil {
+		return procState{}, err
+	}
+	return st, nil
 }
 
 // Start sets the node up and starts containerd and the kubelet. On error

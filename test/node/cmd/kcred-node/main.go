@@ -3,9 +3,9 @@
 //	kcred-node build DIR   compile the kubelet, containerd and kcred into DIR
 //	kcred-node demo DIR    run the node with the programs in DIR and print
 //	                       the pods, the provider execs and the pulls as the
-//	                       kubelet did them (needs `unshare --net --mount`)
+//	                       kubelet did them (needs root and node-ns)
 //
-// make node-bin and make demo-node run it.
+// make node-deps and make demo-node run it.
 package main
 
 import (
