@@ -87,14 +87,26 @@ type Node struct {
 // ends, however the test ends (a SIGKILL or a go test timeout skips Stop).
 // node-ns, beside this file, makes them.
 func InOwnNamespaces() error {
-	// First: the walk through ancestors below needs /proc to be this PID
-	// namespace's.
-	if err := ownPIDNamespace(); err != nil {
-		return err
+	const hint = "run inside test/node/node-ns (make test-node does)"
+	const notOwnPID = "not in its own PID namespace, so a killed test would leave the kubelet, containerd and shims running"
+	if ns, err := os.Readlink("/proc/self/ns/pid"); err != nil || ns == initPIDNamespace {
+		return fmt.Errorf("%s: %s", notOwnPID, hint)
+	}
+	// The walk through ancestors below needs /proc to be this PID
+	// namespace's, as do the kubelet and containerd.
+	if self, err := os.Readlink("/proc/self"); err != nil || self != strconv.Itoa(os.Getpid()) {
+		return fmt.Errorf("/proc is not this PID namespace's (unshare --mount-proc): %s", hint)
 	}
 	for _, ns := range []string{"mnt", "net"} {
-		if !ownNamespace(ns) {
-			return fmt.Errorf("not in its own %s namespace: run inside test/node/node-ns (make test-node does)", ns)
+		switch by := madeBy(ns); by {
+		case 0:
+			return fmt.Errorf("not in its own %s namespace: %s", ns, hint)
+		case 1:
+			// The PID namespace's first process is just outside: the
+			// PID namespace was made for this process tree, not for an
+			// enclosing one (a container, a node test running this one).
+		default:
+			return fmt.Errorf("%s (its %s namespace was made below PID %d, not below the PID namespace's first process): %s", notOwnPID, ns, by, hint)
 		}
 	}
 	if os.Geteuid() != 0 {
@@ -107,35 +119,21 @@ func InOwnNamespaces() error {
 // (PROC_PID_INIT_INO, fixed by the kernel).
 const initPIDNamespace = "pid:[4026531836]"
 
-// ownPIDNamespace checks that this process is in a PID namespace other
-// than the machine's, with its own /proc: its PIDs are the ones the
-// kubelet and containerd read there.
-func ownPIDNamespace() error {
-	const hint = "run inside test/node/node-ns (unshare --pid --fork --mount-proc; make test-node does)"
-	if ns, err := os.Readlink("/proc/self/ns/pid"); err != nil || ns == initPIDNamespace {
-		return fmt.Errorf("not in its own PID namespace, so a killed test would leave the kubelet, containerd and shims running: %s", hint)
-	}
-	if self, err := os.Readlink("/proc/self"); err != nil || self != strconv.Itoa(os.Getpid()) {
-		return fmt.Errorf("/proc is not this PID namespace's: %s", hint)
-	}
-	return nil
-}
-
-// ownNamespace reports whether an ancestor of this process is in another ns
-// namespace than this process: the namespace was made for this process
-// tree. (The machine's PID 1's namespaces are not always readable, an
+// madeBy returns the nearest ancestor of this process in another ns
+// namespace, the one below which the namespace was made, or 0 if none is.
+// (The machine's PID 1's namespaces are not always readable, an
 // ancestor's are; in a PID namespace, its PID 1 is the last ancestor.)
-func ownNamespace(ns string) bool {
+func madeBy(ns string) int {
 	self, err := os.Readlink("/proc/self/ns/" + ns)
 	if err != nil {
-		return false
+		return 0
 	}
 	for pid := os.Getppid(); pid >= 1; pid = parent(pid) {
 		if other, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", pid, ns)); err == nil && other != self {
-			return true
+			return pid
 		}
 	}
-	return false
+	return 0
 }
 
 // parent returns pid's parent PID, or 0.

@@ -77,8 +77,11 @@ func TestNodeNamespaceKillsAll(t *testing.T) {
 }
 
 // TestNamespaceCheck runs InOwnNamespaces in the namespaces make test-node
-// used before node-ns (network and mount only), where it must refuse and
-// say how to run, and in node-ns, where it must accept.
+// used before node-ns (network and mount only) and in a PID namespace
+// without its own /proc, where it must refuse and say how to run, and in
+// node-ns, where it must accept. It holds on the machine and inside
+// node-ns (make test-node): the first case refuses there because the PID
+// namespace is the enclosing node-ns's.
 func TestNamespaceCheck(t *testing.T) {
 	if os.Getenv("KCRED_NODE_CHECK_NS") != "" {
 		if err := InOwnNamespaces(); err != nil {
@@ -100,8 +103,8 @@ func TestNamespaceCheck(t *testing.T) {
 		ns   []string
 		want string
 	}{
-		{[]string{"unshare", "--net", "--mount"}, "not in its own PID namespace, so a killed test would leave the kubelet, containerd and shims running: run inside test/node/node-ns"},
-		{[]string{"unshare", "--net", "--mount", "--pid", "--fork"}, "/proc is not this PID namespace's: run inside test/node/node-ns"},
+		{[]string{"unshare", "--net", "--mount"}, "not in its own PID namespace, so a killed test would leave the kubelet, containerd and shims running"},
+		{[]string{"unshare", "--net", "--mount", "--pid", "--fork"}, "/proc is not this PID namespace's (unshare --mount-proc): run inside test/node/node-ns"},
 		{[]string{nodeNS}, "ok"},
 	} {
 		cmd := exec.Command(tc.ns[0], append(tc.ns[1:], self...)...)
