@@ -263,8 +263,8 @@ func (n *Node) mountAll() error {
 // and creates the kubelet's cgroupRoot.
 func (n *Node) makeCgroups() error {
 	removed, err := RemoveStaleCgroups()
-	for _, d := range removed {
-		n.logf("removed the stale cgroup %s (a run that died without Stop)", d)
+	for _, r := range removed {
+		n.logf("removed the stale cgroup root %s (a run that died without Stop)", r)
 	}
 	// Another run's leftovers do not stop this one.
 	if err != nil {
@@ -386,7 +386,7 @@ func sameFile(f *os.File, path string) bool {
 // without Stop (a SIGKILL, a go test timeout): those whose lock no process
 // holds. It only removes empty cgroups, never kills: the node's PID
 // namespace has already killed their processes. It returns the
-// directories removed and what could not be.
+// cgroupRoots removed from every hierarchy and what could not be removed.
 func RemoveStaleCgroups() ([]string, error) {
 	hs, err := hierarchies()
 	if err != nil {
@@ -411,16 +411,15 @@ func RemoveStaleCgroups() ([]string, error) {
 			}
 		}
 		// The first hierarchy's last: it holds the lock.
+		all := true
 		for i := len(hs) - 1; i >= 0; i-- {
-			dir := filepath.Join(hs[i], name)
-			if _, err := os.Stat(dir); err != nil {
-				continue
-			}
-			if err := removeCgroupTree(dir); err != nil {
+			if err := removeCgroupTree(filepath.Join(hs[i], name)); err != nil {
 				errs = append(errs, err)
-			} else {
-				removed = append(removed, dir)
+				all = false
 			}
+		}
+		if all {
+			removed = append(removed, "/"+name)
 		}
 		if lock != nil {
 			lock.Close()
