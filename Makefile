@@ -122,9 +122,17 @@ demo:
 	@echo "running the demo in a loopback-only network namespace"
 	@$(ISOLATED) env $(OFFLINE) bin/kcred-demo --kcred bin/kcred
 
+# The upstream ECR plugin is built from the module proxy (outside the
+# namespace, never committed) for BenchmarkUpstreamECR; without it that one
+# benchmark skips.
+UPSTREAM_ECR := $(CURDIR)/bin/upstream/ecr-credential-provider
+
 bench: deps
-	@echo "running the benchmarks in a loopback-only network namespace (about 5 minutes)"
-	@$(ISOLATED) env $(OFFLINE) $(GO) test -run '^$$' -bench . -benchtime 20x -timeout 40m ./bench/
+	@echo "building the upstream ECR plugin to compare with (bench/upstream-ecr)"
+	@bench/upstream-ecr $(UPSTREAM_ECR) >/dev/null 2>&1 || { rm -f $(UPSTREAM_ECR); echo "  not built (no module proxy?): BenchmarkUpstreamECR will skip"; }
+	@echo "running the benchmarks in a loopback-only network namespace (about 6 minutes)"
+	@up=; [ -x $(UPSTREAM_ECR) ] && up=$(UPSTREAM_ECR); \
+		$(ISOLATED) env $(OFFLINE) KCRED_UPSTREAM_ECR=$$up $(GO) test -run '^$$' -bench . -benchtime 20x -timeout 40m ./bench/
 
 # The release binaries only; cmd/kcred's TestReleaseReproducible runs this
 # twice and compares the bytes.

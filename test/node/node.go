@@ -404,8 +404,14 @@ func (n *Node) installProviders(ctx context.Context) error {
 			return err
 		}
 		names = append(names, r.Provider)
-		fmt.Fprintf(&b, "- name: %s\n  apiVersion: credentialprovider.kubelet.k8s.io/v1\n  matchImages: %s\n  defaultCacheDuration: %s\n  args: %s\n  env:\n",
-			r.Provider, jsonList(r.MatchImages), r.CacheDuration, jsonList(args))
+		fmt.Fprintf(&b, "- name: %s\n  apiVersion: credentialprovider.kubelet.k8s.io/v1\n  matchImages: %s\n  defaultCacheDuration: %s\n",
+			r.Provider, jsonList(r.MatchImages), r.CacheDuration)
+		// A provider without args (OKE's) has no args key, as its
+		// documented config.
+		if len(args) > 0 {
+			fmt.Fprintf(&b, "  args: %s\n", jsonList(args))
+		}
+		b.WriteString("  env:\n")
 		for _, kv := range n.ProviderEnv(r) {
 			k, v, _ := strings.Cut(kv, "=")
 			fmt.Fprintf(&b, "  - {name: %s, value: %q}\n", k, v)

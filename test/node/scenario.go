@@ -90,7 +90,7 @@ func Run(ctx context.Context, o RunOptions) (res *Result, err error) {
 		}
 	}
 	w.ResetLog()
-	logf("clouds: AWS and Azure emulators; registries %s behind HTTPS proxy %s (test CA)", strings.Join(hostsOf(o.Roles, w), ", "), w.Proxy.URL())
+	logf("clouds: AWS, Azure, Google and Oracle emulators; registries %s behind HTTPS proxy %s (test CA)", strings.Join(hostsOf(o.Roles, w), ", "), w.Proxy.URL())
 
 	n, err := Start(ctx, Options{Bin: o.Bin, World: w, Roles: o.Roles, Dir: o.Dir, Log: o.Log})
 	if err != nil {
@@ -291,7 +291,7 @@ func firstLine(s string) string {
 	return s
 }
 
-// short names a role's pods: "ecr", "acr", "gcp".
+// short names a role's pods: "ecr", "acr", "gcp", "oke".
 func short(r *Role) string {
 	return strings.TrimPrefix(strings.TrimSuffix(r.Provider, "-credential-provider"), "auth-provider-")
 }

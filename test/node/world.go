@@ -42,8 +42,8 @@ type Role struct {
 	// Hosts are the registry hosts to serve, each with options built from
 	// the world's emulators.
 	Hosts func(w *World) map[string]registrytest.Options
-	// Args and Env are the provider's args and env in the config; dir is
-	// a directory for files they name.
+	// Args and Env are the provider's args (none: no args key) and env in
+	// the config; dir is a directory for files they name.
 	Args func(w *World, dir string) ([]string, error)
 	Env  func(w *World) []string
 	// Issued reports whether a secret the registry received (a Basic
@@ -63,9 +63,10 @@ const (
 	ECRDeniedHost = "210987654321.dkr.ecr.eu-west-3.amazonaws.com"
 	ACRHost       = "kcrednode.azurecr.io"
 	ARHost        = "europe-docker.pkg.dev"
+	OCIRHost      = "iad.ocir.io"
 )
 
-// Roles are the providers the live node runs. OCIR joins as an entry.
+// Roles are the providers the live node runs.
 var Roles = []Role{
 	{
 		Provider:      "ecr-credential-provider",
@@ -101,10 +102,8 @@ var Roles = []Role{
 		Hosts: func(w *World) map[string]registrytest.Options {
 			return map[string]registrytest.Options{ACRHost: {
 				Service: ACRHost,
-				Refresh: func(tok string) bool {
-					g, ok := w.Azure.ValidRefreshToken(tok)
-					return ok && g.Registry == ACRHost
-				},
+				Refresh: func(tok string) bool { return acrIssued(w, "", tok) },
+				// ACR's exchange endpoint, on the registry host.
 				Other: w.Azure.Registry(),
 			}}
 		},
@@ -114,12 +113,9 @@ var Roles = []Role{
 			err := os.WriteFile(p, []byte(`{"cloud":"AzurePublicCloud","tenantId":"72f988bf-86f1-41af-91ab-2d7cd011db47","useManagedIdentityExtension":true}`+"\n"), 0o600)
 			return []string{p}, err
 		},
-		Env: func(*World) []string { return nil },
-		Issued: func(w *World, _, secret string) bool {
-			g, ok := w.Azure.ValidRefreshToken(secret)
-			return ok && g.Registry == ACRHost
-		},
-		Execs: func(w *World) int { return w.Azure.Count(fakecloud.OpACRExchange) },
+		Env:    func(*World) []string { return nil },
+		Issued: acrIssued,
+		Execs:  func(w *World) int { return w.Azure.Count(fakecloud.OpACRExchange) },
 		Refuse: func(w *World) {
 			w.Azure.Inject(fakecloud.OpACRExchange, fakecloud.Fault{Status: http.StatusUnauthorized})
 		},
@@ -130,27 +126,64 @@ var Roles = []Role{
 		CacheDuration: "1m",
 		Images:        []string{ARHost + "/kcred-node/apps/api:v1", ARHost + "/kcred-node/apps/web:v1"},
 		Hosts: func(w *World) map[string]registrytest.Options {
-			return map[string]registrytest.Options{ARHost: {Basic: func(user, pass string) bool {
-				_, ok := w.GCP.ValidAccessToken(pass)
-				return ok && user == "oauth2accesstoken"
-			}}}
+			return map[string]registrytest.Options{ARHost: {Basic: func(user, pass string) bool { return gcpIssued(w, user, pass) }}}
 		},
 		Args: func(*World, string) ([]string, error) { return []string{"get-credentials"}, nil },
 		Env: func(w *World) []string {
 			// The node's service account from the GCE metadata server.
 			return []string{"GCE_METADATA_HOST=" + w.GCPMetadataHost, "CLOUDSDK_CONFIG=/nonexistent"}
 		},
-		Issued: func(w *World, user, secret string) bool {
-			_, ok := w.GCP.ValidAccessToken(secret)
-			return ok && user == "oauth2accesstoken"
+		Issued: gcpIssued,
+		Execs:  func(w *World) int { return w.GCP.Count(fakecloud.OpGCEToken) },
+	},
+	{
+		Provider: "oke-credential-provider",
+		// Every OCIR host form of every realm, as deploy/overlays/oke.
+		MatchImages:   []string{"*.ocir.io", "ocir.*.oci.*.com", "ocir.*.oci.oraclegovcloud.uk", "ocir.*.oci.oraclecloud.eu"},
+		CacheDuration: "55m",
+		Images:        []string{OCIRHost + "/kcrednode/apps/api:v1", OCIRHost + "/kcrednode/apps/web:v1"},
+		Hosts: func(w *World) map[string]registrytest.Options {
+			return map[string]registrytest.Options{OCIRHost: {
+				Basic: func(user, pass string) bool { return ocirIssued(w, user, pass) },
+				// OCIR's docker-token endpoint, on the registry host.
+				Other: w.OCI,
+			}}
 		},
-		Execs: func(w *World) int { return w.GCP.Count(fakecloud.OpGCEToken) },
+		Args: func(*World, string) ([]string, error) { return nil, nil },
+		Env: func(w *World) []string {
+			// The node's instance principal from instance metadata, as on OKE.
+			return []string{"OCIR_AUTH_METHOD=INSTANCE_PRINCIPAL", "OCI_METADATA_BASE_URL=" + w.OCIMetadataURL}
+		},
+		Issued: ocirIssued,
+		Execs:  func(w *World) int { return w.OCI.Count(fakecloud.OpOCIRToken) },
 	},
 }
 
-// World is the clouds and registries the node pulls from: the AWS and Azure
-// emulators and one real registry per host, reached through a loopback
-// HTTPS proxy that serves the real host names with a test CA.
+// acrIssued: an ACR refresh token the Azure emulator issued for ACRHost
+// (sent as a password or a refresh_token form value; the user is not checked).
+func acrIssued(w *World, _, secret string) bool {
+	g, ok := w.Azure.ValidRefreshToken(secret)
+	return ok && g.Registry == ACRHost
+}
+
+// gcpIssued: an access token of the node's service account, under the user
+// name Artifact Registry expects.
+func gcpIssued(w *World, user, secret string) bool {
+	_, ok := w.GCP.ValidAccessToken(secret)
+	return ok && user == "oauth2accesstoken"
+}
+
+// ocirIssued: an OCIR docker token the OCI emulator issued for OCIRHost,
+// under the user name OCIR expects with a token.
+func ocirIssued(w *World, user, secret string) bool {
+	g, ok := w.OCI.ValidToken(secret)
+	return ok && g.Registry == OCIRHost && user == "BEARER_TOKEN"
+}
+
+// World is the clouds and registries the node pulls from: the AWS, Azure,
+// Google and Oracle emulators and one real registry per host, reached
+// through a loopback HTTPS proxy that serves the real host names with a
+// test CA.
 type World struct {
 	Proxy  *fakecloud.Proxy
 	AWS    *fakecloud.AWS
@@ -160,6 +193,10 @@ type World struct {
 	// GCPMetadataHost is the GCE metadata server's host:port
 	// (GCE_METADATA_HOST: plain HTTP on loopback, as on GCE).
 	GCPMetadataHost string
+	OCI             *fakecloud.OCI
+	// OCIMetadataURL is OCI instance metadata's base URL
+	// (OCI_METADATA_BASE_URL: plain HTTP on loopback, as on OCI).
+	OCIMetadataURL string
 
 	mu      sync.Mutex
 	log     []Access
@@ -177,7 +214,8 @@ type Access struct {
 	// secret that provider's cloud issued, "registry token" for a bearer
 	// token the registry's token endpoint issued, "admin" for the seeding
 	// credential, "anonymous" or "unknown"; "cloud API" marks a request
-	// to the cloud's own API served on the registry host (ACR's exchange).
+	// to the cloud's own API served on the registry host (ACR's exchange,
+	// OCIR's docker token).
 	Cred string
 }
 
@@ -185,7 +223,8 @@ func (a Access) String() string {
 	return fmt.Sprintf("%s %s %s -> %d (%s)", a.Method, a.Host, a.Path, a.Status, a.Cred)
 }
 
-// NewWorld starts the emulators (AWS, Azure, Google), the proxy and the registries of roles.
+// NewWorld starts the emulators (AWS, Azure, Google, Oracle), the proxy and
+// the registries of roles.
 func NewWorld(roles []Role) (*World, error) {
 	p, err := fakecloud.NewProxy()
 	if err != nil {
@@ -202,6 +241,16 @@ func NewWorld(roles []Role) (*World, error) {
 	md := httptest.NewServer(w.GCP.Metadata())
 	w.GCPMetadataHost = strings.TrimPrefix(md.URL, "http://")
 	w.closers = append(w.closers, md.Close)
+	if w.OCI, err = fakecloud.NewOCI(); err != nil {
+		w.Close()
+		return nil, err
+	}
+	// Federation through the proxy; the registry host is the registry's,
+	// which hands the docker-token path to the emulator (Options.Other).
+	w.OCI.Install(p)
+	omd := httptest.NewServer(w.OCI)
+	w.OCIMetadataURL = omd.URL + "/opc/v2"
+	w.closers = append(w.closers, omd.Close)
 	for i := range roles {
 		role := &roles[i]
 		for host, opts := range role.Hosts(w) {
@@ -267,7 +316,8 @@ func (w *World) logged(host string, reg http.Handler, role *Role) http.Handler {
 		a := Access{Host: host, Method: r.Method, Path: r.URL.Path, Cred: "anonymous"}
 		if r.URL.Path != "/v2" && !strings.HasPrefix(r.URL.Path, "/v2/") && r.URL.Path != registrytest.TokenPath {
 			// The cloud's own API on the registry host (ACR's
-			// /oauth2/exchange), which kcred calls: not registry traffic.
+			// /oauth2/exchange, OCIR's docker token), which kcred
+			// calls: not registry traffic.
 			a.Cred = "cloud API"
 		}
 		user, secret, basic := r.BasicAuth()
