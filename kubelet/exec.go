@@ -3,7 +3,7 @@ package kubelet
 import (
 	"bytes"
 	"context"
-	stdjson "encoding/json"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -288,7 +288,7 @@ func answerSecrets(stdout []byte) []string {
 		raw := string(m[1])
 		out = append(out, raw)
 		var s string
-		if stdjson.Unmarshal([]byte(`"`+raw+`"`), &s) == nil && s != raw {
+		if json.Unmarshal([]byte(`"`+raw+`"`), &s) == nil && s != raw {
 			out = append(out, s)
 		}
 	}

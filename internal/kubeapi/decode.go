@@ -17,8 +17,9 @@ var (
 	ErrMissingVersion = errors.New("Object 'apiVersion' is missing")
 	// ErrProtobuf is a document with the Kubernetes protobuf envelope's
 	// prefix. apimachinery hands it to its protobuf decoder, which refuses
-	// every type kcred decodes (none is a protobuf message), with texts
-	// kcred does not reproduce.
+	// every config and plugin answer (their types are no protobuf messages;
+	// meta/v1's are, but are the wrong kind), with texts kcred does not
+	// reproduce.
 	ErrProtobuf = errors.New("protobuf-encoded documents are not supported")
 )
 

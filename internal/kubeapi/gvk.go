@@ -5,8 +5,9 @@
 // wire types live in the subpackages v1, v1beta1 and v1alpha1, named as the
 // kubelet's own packages are so that decoding errors, which print Go type
 // names, read the same. The decoders reuse sigs.k8s.io/json and
-// sigs.k8s.io/yaml, the libraries apimachinery's serializer is built on;
-// the tests keep apimachinery itself as the oracle.
+// sigs.k8s.io/yaml, the libraries apimachinery's serializer is built on.
+// The tests of packages plugin and kubelet keep apimachinery and
+// k8s.io/kubelet as the oracle (differential tables and fuzz targets).
 package kubeapi
 
 import (
