@@ -3,7 +3,7 @@ package kubelet
 import (
 	"bytes"
 	"context"
-	stdjson "encoding/json"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,10 +14,8 @@ import (
 	"sync"
 	"time"
 
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/runtime/serializer/json"
-	credapi "k8s.io/kubelet/pkg/apis/credentialprovider"
+	"github.com/kcred/kcred/internal/kubeapi"
+	credv1 "github.com/kcred/kcred/internal/kubeapi/v1"
 )
 
 // DefaultTimeout is the kubelet's fixed exec timeout.
@@ -82,16 +80,10 @@ const exitGrace = 500 * time.Millisecond
 // kubelet's order. Errors carry the kubelet's messages.
 func Exec(ctx context.Context, binDir string, p Provider, req Request, environ []string, timeout time.Duration) (*Response, Exchange, error) {
 	var ex Exchange
-	gv, err := schema.ParseGroupVersion(p.APIVersion)
-	if err != nil || !contains(apiVersions, p.APIVersion) {
+	if !contains(apiVersions, p.APIVersion) {
 		return nil, ex, fmt.Errorf("invalid apiVersion: %q", p.APIVersion)
 	}
-	info, _ := runtime.SerializerInfoForMediaType(codecs().SupportedMediaTypes(), runtime.ContentTypeJSON)
-	in := &credapi.CredentialProviderRequest{Image: req.Image, ServiceAccountToken: req.ServiceAccountToken, ServiceAccountAnnotations: req.ServiceAccountAnnotations}
-	ex.Stdin, err = runtime.Encode(codecs().EncoderForVersion(info.Serializer, gv), in)
-	if err != nil {
-		return nil, ex, fmt.Errorf("failed to encode auth request: error encoding request: %w", err)
-	}
+	ex.Stdin = encodeRequest(req, p.APIVersion)
 
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -296,7 +288,7 @@ func answerSecrets(stdout []byte) []string {
 		raw := string(m[1])
 		out = append(out, raw)
 		var s string
-		if stdjson.Unmarshal([]byte(`"`+raw+`"`), &s) == nil && s != raw {
+		if json.Unmarshal([]byte(`"`+raw+`"`), &s) == nil && s != raw {
 			out = append(out, s)
 		}
 	}
@@ -310,25 +302,33 @@ func answerSecrets(stdout []byte) []string {
 // object with a GVK, the apiVersion equal to the configured one, then a strict
 // decode (whose error the kubelet replaces by a fixed message).
 func DecodeResponse(data []byte, apiVersion string) (*Response, error) {
-	gvk, err := json.DefaultMetaFactory.Interpret(data)
+	gvk, err := kubeapi.Interpret(data)
 	if err != nil {
 		return nil, fmt.Errorf("error reading GVK from response: %w", err)
 	}
-	if got := gvk.GroupVersion().String(); got != apiVersion {
+	if got := gvk.GroupVersion(); got != apiVersion {
 		return nil, fmt.Errorf("apiVersion from credential plugin response did not match expected apiVersion:%s, actual apiVersion:%s", apiVersion, got)
 	}
-	obj, gvk2, err := codecs().UniversalDecoder().Decode(data, nil, nil)
-	r, ok := obj.(*credapi.CredentialProviderResponse)
-	if err != nil || gvk2.Kind != "CredentialProviderResponse" || gvk2.Group != credapi.GroupName || !ok {
+	// Every version's response has v1's fields, JSON names and types, so v1's
+	// type accepts and refuses what each would; the kubelet's message for a
+	// refusal names neither.
+	obj, _, err := kubeapi.Decode(data, func(gvk kubeapi.GroupVersionKind) (any, error) {
+		if gvk.Kind != "CredentialProviderResponse" {
+			return nil, errors.New("not a response")
+		}
+		return &credv1.CredentialProviderResponse{}, nil
+	})
+	if err != nil {
 		return nil, errors.New("error decoding credential provider plugin response from stdout")
 	}
+	r := obj.(*credv1.CredentialProviderResponse)
 	out := &Response{CacheKeyType: string(r.CacheKeyType), Auth: map[string]AuthConfig{}}
 	if r.CacheDuration != nil {
 		d := r.CacheDuration.Duration
 		out.CacheDuration = &d
 	}
 	for k, v := range r.Auth {
-		out.Auth[k] = AuthConfig{Username: v.Username, Password: v.Password}
+		out.Auth[k] = AuthConfig(v)
 	}
 	return out, nil
 }

@@ -7,11 +7,9 @@ import (
 	"io"
 	"strings"
 
-	"k8s.io/apimachinery/pkg/apis/meta/v1"
-	credv1 "k8s.io/kubelet/pkg/apis/credentialprovider/v1"
-	credv1alpha1 "k8s.io/kubelet/pkg/apis/credentialprovider/v1alpha1"
-	credv1beta1 "k8s.io/kubelet/pkg/apis/credentialprovider/v1beta1"
-
+	"github.com/kcred/kcred/internal/kubeapi/v1"
+	credv1alpha1 "github.com/kcred/kcred/internal/kubeapi/v1alpha1"
+	credv1beta1 "github.com/kcred/kcred/internal/kubeapi/v1beta1"
 	"github.com/kcred/kcred/match"
 )
 
@@ -57,7 +55,7 @@ func DecodeRequest(data []byte) (Request, error) {
 	var err error
 	switch tm.APIVersion {
 	case APIVersionV1:
-		var in credv1.CredentialProviderRequest
+		var in v1.CredentialProviderRequest
 		err = json.Unmarshal(data, &in)
 		req.Image, req.ServiceAccountToken, req.ServiceAccountAnnotations = in.Image, in.ServiceAccountToken, in.ServiceAccountAnnotations
 	case APIVersionV1beta1:

@@ -6,10 +6,9 @@ import (
 	"fmt"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	credv1 "k8s.io/kubelet/pkg/apis/credentialprovider/v1"
-	credv1alpha1 "k8s.io/kubelet/pkg/apis/credentialprovider/v1alpha1"
-	credv1beta1 "k8s.io/kubelet/pkg/apis/credentialprovider/v1beta1"
+	credv1 "github.com/kcred/kcred/internal/kubeapi/v1"
+	credv1alpha1 "github.com/kcred/kcred/internal/kubeapi/v1alpha1"
+	credv1beta1 "github.com/kcred/kcred/internal/kubeapi/v1beta1"
 )
 
 // CacheDuration is how long the kubelet may cache answer a at now: up to
@@ -57,11 +56,11 @@ func EncodeResponse(req Request, a Answer, now time.Time) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	var dur *metav1.Duration
+	var dur *credv1.Duration
 	if d, ok := CacheDuration(a, now); ok {
-		dur = &metav1.Duration{Duration: d}
+		dur = &credv1.Duration{Duration: d}
 	}
-	tm := metav1.TypeMeta{Kind: "CredentialProviderResponse", APIVersion: req.APIVersion}
+	tm := credv1.TypeMeta{Kind: "CredentialProviderResponse", APIVersion: req.APIVersion}
 	var out any
 	switch req.APIVersion {
 	case APIVersionV1:

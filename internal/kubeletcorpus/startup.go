@@ -17,6 +17,13 @@ func startupScenarios() []Scenario {
 		{Name: "duplicate name in one file", Files: one("c.yaml", good+strings.SplitN(good, "providers:\n", 2)[1]), Plugins: p},
 		{Name: "directory without config files", Files: map[string]string{"a.txt": good, "b.YAML": good}, Plugins: p},
 		{Name: "duplicate YAML field", Files: one("c.yaml", good+"  name: q\n"), Plugins: p},
+		// The decoding errors below name the kubelet's scheme and Go types,
+		// which kcred's own decoder must reproduce.
+		{Name: "kind not registered", Files: one("c.yaml", "apiVersion: kubelet.config.k8s.io/v1\nkind: ImagePullIntent\n"), Plugins: p},
+		{Name: "kind registered in another version", Files: one("c.yaml", "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n"), Plugins: p},
+		{Name: "providers of the wrong type", Files: one("c.yaml", "apiVersion: kubelet.config.k8s.io/v1\nkind: CredentialProviderConfig\nproviders: x\n"), Plugins: p},
+		{Name: "v1beta1 env of the wrong type", Files: one("c.yaml", cfg("v1beta1", entry("p", v1, "10m", []string{"registry.io"}, "env: x"))), Plugins: p},
+		{Name: "unparsable defaultCacheDuration", Files: one("c.yaml", cfg("v1", entry("p", v1, "10 minutes", []string{"registry.io"}))), Plugins: p},
 	}
 	for _, v := range Validation {
 		s = append(s, Scenario{Name: "validation: " + v.Name, Files: one("c.yaml", ValidationConfig(v.Providers)), Plugins: p})
