@@ -51,6 +51,8 @@ func decodeConfig(data []byte) ([]Provider, error) {
 		for _, p := range c.Providers {
 			out = append(out, newProvider(p.Name, p.MatchImages, p.DefaultCacheDuration, p.APIVersion, p.Args, p.Env))
 		}
+	default:
+		return nil, fmt.Errorf("decode config: kcred has no conversion for %T (a bug: please report it)", obj)
 	}
 	return out, nil
 }

@@ -7,7 +7,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/kcred/kcred/internal/kubeapi/v1"
+	credv1 "github.com/kcred/kcred/internal/kubeapi/v1"
 	credv1alpha1 "github.com/kcred/kcred/internal/kubeapi/v1alpha1"
 	credv1beta1 "github.com/kcred/kcred/internal/kubeapi/v1beta1"
 	"github.com/kcred/kcred/match"
@@ -44,7 +44,7 @@ func DecodeRequest(data []byte) (Request, error) {
 	if len(strings.TrimSpace(string(data))) == 0 {
 		return Request{}, Fail("decode request", errors.New("stdin is empty"), "run by the kubelet, which writes a CredentialProviderRequest; for a manual test pipe one in")
 	}
-	var tm v1.TypeMeta
+	var tm credv1.TypeMeta
 	if err := json.Unmarshal(data, &tm); err != nil {
 		return Request{}, Fail("decode request", fmt.Errorf("not a JSON object: %s", OneLine(err.Error())), "the kubelet sends one JSON CredentialProviderRequest")
 	}
@@ -55,7 +55,7 @@ func DecodeRequest(data []byte) (Request, error) {
 	var err error
 	switch tm.APIVersion {
 	case APIVersionV1:
-		var in v1.CredentialProviderRequest
+		var in credv1.CredentialProviderRequest
 		err = json.Unmarshal(data, &in)
 		req.Image, req.ServiceAccountToken, req.ServiceAccountAnnotations = in.Image, in.ServiceAccountToken, in.ServiceAccountAnnotations
 	case APIVersionV1beta1:

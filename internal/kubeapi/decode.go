@@ -10,9 +10,11 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// Errors of Decode that the caller words itself: apimachinery's quote the
-// whole document, which may hold secrets.
+// Errors of Decode.
 var (
+	// ErrMissingKind and ErrMissingVersion are the kubelet's texts without
+	// the document it quotes after them (which may hold secrets): the caller
+	// words the rest.
 	ErrMissingKind    = errors.New("Object 'Kind' is missing")
 	ErrMissingVersion = errors.New("Object 'apiVersion' is missing")
 	// ErrProtobuf is a document with the Kubernetes protobuf envelope's
@@ -20,7 +22,7 @@ var (
 	// every config and plugin answer (their types are no protobuf messages;
 	// meta/v1's are, but are the wrong kind), with texts kcred does not
 	// reproduce.
-	ErrProtobuf = errors.New("protobuf-encoded documents are not supported")
+	ErrProtobuf = errors.New("protobuf-encoded documents are not supported: write the document as YAML or JSON")
 )
 
 // protobufPrefix starts every document of apimachinery's protobuf encoding.
@@ -45,7 +47,7 @@ func Decode(data []byte, newObject func(GroupVersionKind) (any, error)) (any, Gr
 		}
 		var err error
 		if js, err = yaml.YAMLToJSON(data); err != nil {
-			return nil, GroupVersionKind{}, err
+			return nil, GroupVersionKind{}, hideMapKey(err)
 		}
 	}
 	gvk, err := Interpret(js)
@@ -65,7 +67,7 @@ func Decode(data []byte, newObject func(GroupVersionKind) (any, error)) (any, Gr
 	if isYAML {
 		// sigs.k8s.io/yaml's YAMLToJSON keeps the last of duplicate keys.
 		if _, err := yaml.YAMLToJSONStrict(data); err != nil {
-			strictErrs = append(strictErrs, err)
+			strictErrs = append(strictErrs, hideMapKey(err))
 		}
 	}
 	jsonErrs, err := kjson.UnmarshalStrict(js, obj)
@@ -89,4 +91,21 @@ func strictDecodingError(errs []error) error {
 		s.WriteString(err.Error())
 	}
 	return errors.New(s.String())
+}
+
+// MapKeyHidden replaces what the YAML library prints after "invalid map
+// key:": the offending key's value, which may be a secret (a sequence or
+// map written as a key under env, say).
+const MapKeyHidden = " <key not shown: it may hold secrets>"
+
+// hideMapKey is err with an invalid map key's value replaced by
+// MapKeyHidden; other errors are returned as they are.
+func hideMapKey(err error) error {
+	const marker = "invalid map key:"
+	msg := err.Error()
+	i := strings.Index(msg, marker)
+	if i < 0 {
+		return err
+	}
+	return errors.New(msg[:i+len(marker)] + MapKeyHidden)
 }

@@ -20,13 +20,31 @@ func startupScenarios() []Scenario {
 		// The decoding errors below name the kubelet's scheme and Go types,
 		// which kcred's own decoder must reproduce.
 		{Name: "kind not registered", Files: one("c.yaml", "apiVersion: kubelet.config.k8s.io/v1\nkind: ImagePullIntent\n"), Plugins: p},
-		{Name: "kind registered in another version", Files: one("c.yaml", "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n"), Plugins: p},
 		{Name: "providers of the wrong type", Files: one("c.yaml", "apiVersion: kubelet.config.k8s.io/v1\nkind: CredentialProviderConfig\nproviders: x\n"), Plugins: p},
 		{Name: "v1beta1 env of the wrong type", Files: one("c.yaml", cfg("v1beta1", entry("p", v1, "10m", []string{"registry.io"}, "env: x"))), Plugins: p},
 		{Name: "unparsable defaultCacheDuration", Files: one("c.yaml", cfg("v1", entry("p", v1, "10 minutes", []string{"registry.io"}))), Plugins: p},
+	}
+	// Every kind the kubelet's scheme knows in a config apiVersion besides
+	// CredentialProviderConfig is refused as the wrong kind: kcred keeps its
+	// own list of them, which these hold to the kubelet's.
+	for _, k := range RefusedConfigKinds {
+		s = append(s, Scenario{Name: "known kind refused: " + k, Files: one("c.yaml", "apiVersion: "+strings.Replace(k, " ", "\nkind: ", 1)+"\n"), Plugins: p})
 	}
 	for _, v := range Validation {
 		s = append(s, Scenario{Name: "validation: " + v.Name, Files: one("c.yaml", ValidationConfig(v.Providers)), Plugins: p})
 	}
 	return s
+}
+
+// RefusedConfigKinds are the kinds, as "apiVersion kind", that the
+// kubelet's k8s.io/kubelet/config packages register besides
+// CredentialProviderConfig (v1beta1's register.go and v1alpha1's): a config
+// file of one of them decodes, then is refused as the wrong kind.
+var RefusedConfigKinds = []string{
+	"kubelet.config.k8s.io/v1beta1 KubeletConfiguration",
+	"kubelet.config.k8s.io/v1beta1 SerializedNodeConfigSource",
+	"kubelet.config.k8s.io/v1beta1 ImagePullIntent",
+	"kubelet.config.k8s.io/v1beta1 ImagePulledRecord",
+	"kubelet.config.k8s.io/v1alpha1 ImagePullIntent",
+	"kubelet.config.k8s.io/v1alpha1 ImagePulledRecord",
 }
