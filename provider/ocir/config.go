@@ -39,6 +39,11 @@ type Config struct {
 	Auth AuthMethod
 	// Validate turns on token validation (TOKEN_VALIDATION=enabled).
 	Validate bool
+	// Ignored, when not empty, says which validation setting was neither
+	// enabled nor disabled: upstream leaves validation off for any such
+	// value, and so does kcred (a drop-in must not start failing pulls that
+	// worked), with a warning the role logs.
+	Ignored string
 }
 
 // The environment variables upstream reads, and its YAML keys.
@@ -161,7 +166,7 @@ func checkConfig(raw rawConfig, prefix string) (Config, error) {
 		c.Validate = true
 	case "", "disabled":
 	default:
-		return Config{}, fmt.Errorf("%s=%q: want enabled or disabled", name(envValidation, "tokenValidation"), string(raw.Validation))
+		c.Ignored = fmt.Sprintf("%s=%q is neither enabled nor disabled: token validation stays off, as upstream", name(envValidation, "tokenValidation"), string(raw.Validation))
 	}
 	return c, nil
 }

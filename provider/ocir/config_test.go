@@ -26,7 +26,7 @@ func TestLoadConfigEnv(t *testing.T) {
 		{"validation disabled", map[string]string{"TOKEN_VALIDATION": "disabled"}, def, ""},
 		{"bad protocol", map[string]string{"REGISTRY_PROTOCOL": "ftp"}, Config{}, `REGISTRY_PROTOCOL="ftp": want https or http`},
 		{"bad auth method", map[string]string{"OCIR_AUTH_METHOD": "RESOURCE_PRINCIPAL"}, Config{}, `OCIR_AUTH_METHOD="RESOURCE_PRINCIPAL": want INSTANCE_PRINCIPAL or USER_PRINCIPAL`},
-		{"bad validation", map[string]string{"TOKEN_VALIDATION": "yes"}, Config{}, `TOKEN_VALIDATION="yes": want enabled or disabled`},
+		{"validation neither enabled nor disabled", map[string]string{"TOKEN_VALIDATION": "true"}, withIgnored(def, `TOKEN_VALIDATION="true" is neither enabled nor disabled: token validation stays off, as upstream`), ""},
 		{"relative token path", map[string]string{"REGISTRY_TOKEN_PATH": "20180419/docker/token"}, Config{}, "REGISTRY_TOKEN_PATH=\"20180419/docker/token\" is not a URL path"},
 	}
 	for _, tt := range tests {
@@ -50,7 +50,8 @@ func TestParseConfig(t *testing.T) {
 			Config{TokenPath: DefaultTokenPath, Protocol: "https", Auth: InstancePrincipal, Validate: true}, ""},
 		{"empty file: defaults", "", Config{TokenPath: DefaultTokenPath, Protocol: "https", Auth: InstancePrincipal}, ""},
 		{"null values", "registryProtocol: null\ntokenValidation:\n", Config{TokenPath: DefaultTokenPath, Protocol: "https", Auth: InstancePrincipal}, ""},
-		{"a YAML boolean is read as its text", "tokenValidation: true\n", Config{}, `tokenValidation="true": want enabled or disabled`},
+		{"a YAML boolean is read as its text", "tokenValidation: true\n", Config{TokenPath: DefaultTokenPath, Protocol: "https", Auth: InstancePrincipal,
+			Ignored: `tokenValidation="true" is neither enabled nor disabled: token validation stays off, as upstream`}, ""},
 		{"a list where a value belongs", "ocirAuthMethod: [USER_PRINCIPAL]\n", Config{}, "want a single value, not a list"},
 		{"not YAML", "registryProtocol: [unclosed\n", Config{}, "not valid YAML"},
 		{"bad protocol", "registryProtocol: ftp\n", Config{}, `registryProtocol="ftp": want https or http`},
@@ -117,4 +118,10 @@ func FuzzParseConfig(f *testing.F) {
 			t.Fatalf("ParseConfig(%q) = %+v: not a checked config", data, c)
 		}
 	})
+}
+
+// withIgnored is c with Ignored set.
+func withIgnored(c Config, ignored string) Config {
+	c.Ignored = ignored
+	return c
 }

@@ -41,6 +41,9 @@ func setup(fs *flag.FlagSet) func(plugin.Env, []string) (plugin.Provider, error)
 		if err != nil {
 			return nil, &plugin.Error{What: "configuration", Err: err, Check: "check the provider's env and -config in the kubelet's credential provider config"}
 		}
+		if cfg.Ignored != "" {
+			env.Log.Warn(cfg.Ignored + " (set enabled to validate)")
+		}
 		return New(env, cfg, os.Getenv), nil
 	}
 }
