@@ -33,6 +33,11 @@ var (
 	authScheme = sync.OnceValue(func() *regexp.Regexp {
 		return regexp.MustCompile(`(?i)\b((?:bearer|basic)\s+)([A-Za-z0-9+/_.~-]+=*)`)
 	})
+	// urlPassword is the password of a URL's user info
+	// ("https://alice:PASSWORD@vault.example"): it goes, the user stays.
+	urlPassword = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)(\b[a-z][a-z0-9+.-]*://[^\s/?#@:]*:)[^\s/?#]*@`)
+	})
 	// tokenLike is a long run of token characters (base64, hex, a JWT);
 	// redactToken keeps those without both letters and digits.
 	tokenLike = sync.OnceValue(func() *regexp.Regexp {
@@ -52,6 +57,7 @@ func summarise(stderr string, known ...string) string {
 		stderr = stderr[:scanLimit]
 	}
 	s := plugin.OneLine(escapeControls(stderr))
+	s = urlPassword().ReplaceAllString(s, "${1}"+redacted+"@")
 	s = secretField().ReplaceAllString(s, "$1"+redacted)
 	s = authScheme().ReplaceAllString(s, "$1"+redacted)
 	s = tokenLike().ReplaceAllStringFunc(s, redactToken)
