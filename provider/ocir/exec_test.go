@@ -321,6 +321,12 @@ func TestExecFailures(t *testing.T) {
 			case !strings.HasPrefix(last, "oke-credential-provider: ") || !strings.Contains(last, c.want):
 				t.Fatalf("last stderr line %q, want the role's one-line error naming %q", last, c.want)
 			}
+			// At --v=10 every other line is a log record: the error is one line.
+			for _, l := range lines[:len(lines)-1] {
+				if !strings.HasPrefix(l, "time=") {
+					t.Fatalf("stderr line %q is neither a log record nor the last line\nstderr: %s", l, res.Stderr)
+				}
+			}
 			noSecrets(t, res.Stderr)
 			t.Logf("%v: %s", res.Wall.Round(100*time.Millisecond), last)
 		})
