@@ -20,12 +20,8 @@ import (
 // error documents.
 const MaxBody = 1 << 20
 
-// MaxConn bounds what one connection may deliver in all, headers and
-// every keep-alive response included: the guard for SDK clients whose
-// transport kcred can configure but not wrap (see Dial).
-const MaxConn = 4 * MaxBody
-
-// ErrTooLarge is the error a read returns past MaxBody or MaxConn.
+// ErrTooLarge is the error a read returns past MaxBody, and a round trip
+// whose Content-Length announces more.
 var ErrTooLarge = fmt.Errorf("response larger than %d bytes: not a token endpoint's answer", MaxBody)
 
 // Wrap returns next with every response body bounded by MaxBody. A
