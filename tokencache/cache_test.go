@@ -491,3 +491,27 @@ func TestStaleTokenServedOnlyUntilExpiry(t *testing.T) {
 		t.Fatalf("nil cache Do = %+v, %v; want the fetch error", res, err)
 	}
 }
+
+func TestSetExpiry(t *testing.T) {
+	c := newCache(t)
+	key := Key{Role: "r", Identity: "id", Scope: "reg"}
+	stored := Token{Username: "u", Password: "p", ExpiresAt: t0.Add(time.Hour)}
+	var calls atomic.Int32
+	if _, err := c.Do(context.Background(), key, fetcher(&calls, stored)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(c.dir.Path(), "other.json"), []byte("{}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	at := t0.Add(Margin - time.Minute)
+	if n, err := SetExpiry(c.dir.Path(), at); n != 1 || err != nil {
+		t.Fatalf("SetExpiry = %d, %v; want the one entry", n, err)
+	}
+	want := Token{Username: "u", Password: "p", ExpiresAt: at}
+	if got, ok := c.get(key.id(), key); !ok || got != want {
+		t.Fatalf("entry after SetExpiry = %+v, %v; want %+v", got, ok, want)
+	}
+	if b, err := os.ReadFile(filepath.Join(c.dir.Path(), "other.json")); err != nil || string(b) != "{}" {
+		t.Fatalf("a file that is no entry was changed: %q, %v", b, err)
+	}
+}
