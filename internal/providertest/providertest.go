@@ -30,6 +30,7 @@ import (
 
 	"github.com/kcred/kcred/internal/exectest"
 	"github.com/kcred/kcred/plugin"
+	"github.com/kcred/kcred/tokencache"
 )
 
 // World is a role wired to its emulators.
@@ -56,9 +57,13 @@ type World struct {
 	// SetTokenLifetime makes the credentials issued from now on live d.
 	SetTokenLifetime func(d time.Duration)
 	// Break makes every cloud endpoint refuse (an HTTP error); Flood makes
-	// them answer 200 with an endless body; Restore undoes both and any
-	// SetTokenLifetime.
+	// them answer 200 with an endless body; Restore undoes both, Deny and
+	// any SetTokenLifetime.
 	Break, Flood, Restore func()
+	// Deny makes the calls that issue the registry credential (those
+	// TokenCalls counts) refuse with HTTP 403, as the cloud answers a caller
+	// whose permission was taken away, while everything else works.
+	Deny func()
 	// Valid reports whether user/pass is a credential the cloud issued.
 	Valid func(user, pass string) bool
 	// ServiceAccount is set when the role supports KEP-4412 mode.
@@ -167,13 +172,6 @@ func Run(t *testing.T, w *World) {
 	// the default Go caches.
 	exectest.Binary(t)
 	w.Setenv(t)
-	restore := func(t *testing.T) {
-		t.Cleanup(func() {
-			if w.Restore != nil {
-				w.Restore()
-			}
-		})
-	}
 	checks := []struct {
 		name string
 		run  func(t *testing.T, w *World)
@@ -182,6 +180,7 @@ func Run(t *testing.T, w *World) {
 		{"ForeignRegistryEmptyNoTraffic", checkForeign},
 		{"WarmHitNoNetwork", checkWarmHit},
 		{"NearExpiryRefetched", checkNearExpiry},
+		{"ExpiredNeverServed", checkExpired},
 		{"StaleServedWhenCloudFails", checkStale},
 		{"FailureOneLine", checkFailure},
 		{"NoSecretsAtV10", checkNoSecrets},
@@ -192,13 +191,23 @@ func Run(t *testing.T, w *World) {
 	}
 	for _, c := range checks {
 		t.Run(c.name, func(t *testing.T) {
-			restore(t)
+			w.restoreAfter(t)
 			c.run(t, w)
 		})
 	}
 }
 
 func (w *World) request() Request { return NewRequest(w.Image) }
+
+// restoreAfter returns the cloud to working order when t ends, so that what
+// a check broke does not leak into the next.
+func (w *World) restoreAfter(t *testing.T) {
+	t.Cleanup(func() {
+		if w.Restore != nil {
+			w.Restore()
+		}
+	})
+}
 
 // credential checks a successful answer for w.Registry and returns it.
 func (w *World) credential(t testing.TB, out Response) (user, pass string) {
@@ -262,40 +271,111 @@ func checkWarmHit(t *testing.T, w *World) {
 	}
 }
 
-func checkNearExpiry(t *testing.T, w *World) {
-	dir := t.TempDir()
-	// A token already inside the margin is answered but not reused.
-	w.SetTokenLifetime(plugin.Margin - time.Minute)
+// store has an exec fetch a token into the cache dir and checks that the
+// next exec is answered from the cache without a token call, so that the
+// entry is one the cache serves (stored while fresh). It returns the
+// token's password.
+func (w *World) store(t *testing.T, dir string) string {
+	t.Helper()
+	_, pass := w.credential(t, w.Main(t, dir, w.request()).Response(t))
 	before := w.TokenCalls()
-	out := w.Main(t, dir, w.request()).Response(t)
-	w.credential(t, out)
-	if out.CacheDuration != "0s" {
-		t.Errorf("a token with %s left: cacheDuration %q, want 0s", plugin.Margin-time.Minute, out.CacheDuration)
+	if _, again := w.credential(t, w.Main(t, dir, w.request()).Response(t)); again != pass {
+		t.Fatalf("the exec after a token was stored answered another credential")
 	}
-	w.credential(t, w.Main(t, dir, w.request()).Response(t))
-	if n := w.TokenCalls() - before; n != 2 {
-		t.Errorf("two execs for a token inside the margin made %d token calls, want 2", n)
+	if n := w.TokenCalls() - before; n != 0 {
+		t.Fatalf("the exec after a token was stored made %d token calls, want 0: nothing was cached", n)
+	}
+	return pass
+}
+
+// expireIn moves the expiry of everything cached in dir to d from now, as
+// if time had passed since it was stored: the next exec finds an entry
+// stored while fresh that is now inside the margin, in its last minute or
+// expired. Waiting for that in real time would take minutes (the margin is
+// five), and the clock an exec reads is the real one in every package it
+// runs through.
+func expireIn(t *testing.T, dir string, d time.Duration) {
+	t.Helper()
+	if n, err := tokencache.SetExpiry(dir, time.Now().Add(d)); err != nil || n == 0 {
+		t.Fatalf("move the expiry of the cached token: %d entries, %v", n, err)
 	}
 }
 
-func checkStale(t *testing.T, w *World) {
+// refetched checks that an exec on dir, whose entry is no longer fresh,
+// asked the cloud once and answered the new token, not the old one.
+func (w *World) refetched(t *testing.T, dir, old, why string) {
+	t.Helper()
+	before := w.TokenCalls()
+	out := w.Main(t, dir, w.request()).Response(t)
+	_, pass := w.credential(t, out)
+	if n := w.TokenCalls() - before; n != 1 {
+		t.Errorf("%s: %d token calls, want 1", why, n)
+	}
+	if pass == old {
+		t.Errorf("%s: answered the cached token, not a new one", why)
+	}
+	if d, err := time.ParseDuration(out.CacheDuration); err != nil || d <= 0 {
+		t.Errorf("%s: cacheDuration %q, want the new token's (positive)", why, out.CacheDuration)
+	}
+}
+
+func checkNearExpiry(t *testing.T, w *World) {
 	dir := t.TempDir()
-	// Cached while fresh, then inside the margin after two seconds.
-	w.SetTokenLifetime(plugin.Margin + 2*time.Second)
-	_, pass := w.credential(t, w.Main(t, dir, w.request()).Response(t))
-	time.Sleep(2500 * time.Millisecond)
+	old := w.store(t, dir)
+	// Inside the margin with minutes left: still usable, but the cache
+	// must refresh it rather than hand the kubelet a token about to end.
+	expireIn(t, dir, plugin.Margin-2*time.Minute)
+	w.refetched(t, dir, old, "an entry inside the margin")
+}
+
+func checkExpired(t *testing.T, w *World) {
+	dir := t.TempDir()
+	old := w.store(t, dir)
+	expireIn(t, dir, -time.Minute)
+	w.refetched(t, dir, old, "an expired entry")
+	// With the cloud down, an expired token is no fallback: the pull would
+	// fail on it with a 401 that says less than the cloud's error.
+	expireIn(t, dir, -time.Minute)
 	w.Break()
-	res := w.Main(t, dir, w.request())
-	out := res.Response(t)
-	if _, again := w.credential(t, out); again != pass {
-		t.Fatalf("with the cloud down, answered another credential than the cached one")
+	OneLine(t, w.Role.Name, w.Main(t, dir, w.request()))
+}
+
+// checkStale checks the deliberate fallback (docs/cache.md): when the
+// refresh of a cached token inside the margin fails, whether the cloud is
+// down or refuses outright (403: the node lost the permission), the cached
+// token is answered while more than plugin.StaleMargin of it is left, with
+// a warning; in its last minute the cloud's error is.
+func checkStale(t *testing.T, w *World) {
+	if w.Deny == nil {
+		t.Fatal("World.Deny is not set: every cloud-token role must say how its cloud refuses with 403")
 	}
-	d, err := time.ParseDuration(out.CacheDuration)
-	if err != nil || d <= 0 || d > plugin.Margin-plugin.StaleMargin {
-		t.Errorf("stale answer cacheDuration %q, want what remains minus %s", out.CacheDuration, plugin.StaleMargin)
-	}
-	if !strings.Contains(res.Stderr, "serving the cached token") {
-		t.Errorf("stale answer logged no warning: %q", res.Stderr)
+	for _, c := range []struct {
+		name string
+		fail func()
+		why  string // what the warning must cite
+	}{{"CloudDown", w.Break, ""}, {"Refused403", w.Deny, "403"}} {
+		t.Run(c.name, func(t *testing.T) {
+			w.restoreAfter(t)
+			dir := t.TempDir()
+			pass := w.store(t, dir)
+			left := plugin.Margin - 2*time.Minute
+			expireIn(t, dir, left)
+			c.fail()
+			res := w.Main(t, dir, w.request())
+			out := res.Response(t)
+			if _, again := w.credential(t, out); again != pass {
+				t.Fatalf("refresh failed: answered another credential than the cached one")
+			}
+			d, err := time.ParseDuration(out.CacheDuration)
+			if err != nil || d <= 0 || d > left-plugin.StaleMargin {
+				t.Errorf("stale answer cacheDuration %q, want at most what remains minus %s (%s)", out.CacheDuration, plugin.StaleMargin, left-plugin.StaleMargin)
+			}
+			if !strings.Contains(res.Stderr, "serving the cached token") || !strings.Contains(res.Stderr, c.why) {
+				t.Errorf("stale answer logged no warning citing %q: %q", c.why, res.Stderr)
+			}
+			expireIn(t, dir, plugin.StaleMargin/2)
+			OneLine(t, w.Role.Name, w.Main(t, dir, w.request()))
+		})
 	}
 }
 

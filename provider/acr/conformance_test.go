@@ -22,6 +22,9 @@ func TestConformance(t *testing.T) {
 	// A refusal the SDK does not retry: a 503 costs each check azcore's
 	// backoff (seconds), to prove nothing more.
 	w.Break = func() { az.InjectAll(fakecloud.Fault{Status: 403, Body: `{"error":"access_denied"}`}, ops...) }
+	w.Deny = func() {
+		az.Inject(fakecloud.OpACRExchange, fakecloud.Fault{Status: 403, Body: `{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}`})
+	}
 	w.Flood = func() { az.InjectAll(fakecloud.Fault{Endless: true}, ops...) }
 	w.Restore = func() { az.Clear(); az.RefreshTTL = 3 * time.Hour }
 	w.Valid = func(user, pass string) bool {

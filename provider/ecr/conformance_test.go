@@ -28,6 +28,9 @@ func TestConformance(t *testing.T) {
 	w.Break = func() {
 		a.InjectAll(fakecloud.Fault{Status: 500, Body: `{"__type":"ServerException","message":"down"}`}, allAWSOps...)
 	}
+	w.Deny = func() {
+		a.Inject(fakecloud.OpECRToken, fakecloud.Fault{Status: 403, Body: `{"__type":"AccessDeniedException","message":"not authorized to perform: ecr:GetAuthorizationToken"}`})
+	}
 	w.Flood = func() { a.InjectAll(fakecloud.Fault{Endless: true}, allAWSOps...) }
 	w.Restore = func() { a.Clear(); a.SetTokenLifetime(12 * time.Hour) }
 	w.Valid = a.ValidCredential

@@ -53,6 +53,7 @@ func TestConformance(t *testing.T) {
 		Traffic:          func() int { return g.Count("") + p.Connections() + int(conns.Load()) },
 		SetTokenLifetime: g.SetTokenLifetime,
 		Break:            func() { g.InjectAll(fakecloud.Fault{Status: 503, Body: "Service Unavailable"}, allGCPOps...) },
+		Deny:             func() { g.InjectAll(fakecloud.Fault{Status: 403, Body: gcpDenied}, tokenGCPOps...) },
 		Flood:            func() { g.InjectAll(fakecloud.Fault{Endless: true}, allGCPOps...) },
 		Restore:          func() { g.Clear(); g.SetTokenLifetime(time.Hour) },
 		Valid: func(user, pass string) bool {
@@ -67,3 +68,8 @@ func TestConformance(t *testing.T) {
 		},
 	})
 }
+
+// tokenGCPOps issue the registry credential (TokenCalls): Deny refuses them.
+var tokenGCPOps = []string{fakecloud.OpGCEToken, fakecloud.OpGoogleSTS}
+
+const gcpDenied = `{"error":{"code":403,"message":"Permission denied","status":"PERMISSION_DENIED"}}`

@@ -31,6 +31,9 @@ func TestConformance(t *testing.T) {
 		Break: func() {
 			w.oci.InjectAll(fakecloud.Fault{Status: 500, Body: `{"code":"InternalServerError","message":"down"}`}, allOCIOps...)
 		},
+		Deny: func() {
+			w.oci.Inject(fakecloud.OpOCIRToken, fakecloud.Fault{Status: 403, Body: `{"code":"NotAuthorizedOrNotFound","message":"Authorization failed or requested resource not found"}`})
+		},
 		Flood:   func() { w.oci.InjectAll(fakecloud.Fault{Endless: true}, allOCIOps...) },
 		Restore: func() { w.oci.Clear(); w.oci.SetTokenTTL(time.Hour) },
 		Valid: func(user, pass string) bool {
