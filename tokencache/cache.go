@@ -90,8 +90,9 @@ const (
 	// Cached: from the cache, fresh (not within Margin of expiry).
 	Cached
 	// Stale: from the cache, within Margin of expiry but not yet expired,
-	// because fetch failed; the token still works for a pull, which beats
-	// failing it while the cloud is briefly unreachable.
+	// because fetch failed (for whatever reason: the caller decides whether
+	// to use it); the token still works for a pull, which beats failing it
+	// while the cloud is briefly unreachable.
 	Stale
 )
 

@@ -46,7 +46,13 @@ func New(env plugin.Env, cloud Cloud, limits Limits) *Driver {
 // Credentials answers req: empty for a registry that is not the cloud's,
 // else the cached token when fresh, else a fetched one (one fetch per node
 // for concurrent execs), else, when the refresh of a token inside its last
-// minutes fails, that token while it still works.
+// minutes fails, that token while more than plugin.StaleMargin of it is
+// left, with a warning.
+//
+// Any failed refresh falls back so, a 401 or 403 included: the refusal is
+// about issuing a new token; whether the one already issued still pulls is
+// the registry's to decide until it expires, so failing the exec would fail
+// pulls minutes early for nothing (docs/cache.md says more).
 func (d *Driver) Credentials(ctx context.Context, req plugin.Request) (plugin.Answer, error) {
 	plan, err := d.cloud.Plan(req)
 	if err != nil {
