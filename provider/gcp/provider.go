@@ -46,7 +46,7 @@ func setup(fs *flag.FlagSet) func(plugin.Env, []string) (plugin.Provider, error)
 	return func(env plugin.Env, args []string) (plugin.Provider, error) {
 		for _, a := range args {
 			if a != "get-credentials" {
-				return nil, fmt.Errorf("unknown command %q (auth-provider-gcp takes get-credentials only)", a)
+				return nil, fmt.Errorf("unknown command %q (the only command is get-credentials)", a)
 			}
 		}
 		if err := o.validate(); err != nil {
