@@ -79,6 +79,24 @@ func roleFailures(t *testing.T) map[string][]failure {
 	}
 	failing := helper("docker-credential-failing", "echo 'credentials not found in native keychain' >&2; exit 1")
 	garbage := helper("docker-credential-garbage", "echo 'hello'")
+	// A helper answering an identity token, and one flooding its stdout.
+	identityToken := helper("docker-credential-identity", `echo '{"ServerURL":"r.io","Username":"<token>","Secret":"s3cret-helper"}'`)
+	flood := helper("docker-credential-flood", "exec yes")
+	saying := helper("docker-credential-saying", "echo 'vault sealed (ask ops) '\"$(head -c 3000 /dev/zero | tr '\\0' x)\" >&2; exit 1")
+	// An AWS profile whose credential_process fails, printing a secret on
+	// its stderr.
+	credProcess := file("aws-config", "[profile proc]\ncredential_process = "+
+		helper("aws-credential-process", "echo 'token=s3cret-process (denied)' >&2; echo '{\"Version\":1,\"SecretAccessKey\":\"s3cret-process\"}'; exit 3")+"\n", 0o600)
+	// Entra refusing with a hostile error code and a long multi-byte
+	// description, behind a proxy of its own.
+	hostileProxy, err := fakecloud.NewProxy()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { hostileProxy.Close() })
+	hostileAz := fakecloud.NewAzure()
+	hostileAz.Install(hostileProxy, "myreg.azurecr.io")
+	hostileAz.Inject(fakecloud.OpAzureToken, fakecloud.Fault{Status: 400, Body: `{"error":"invalid_client) (check nothing\u001b[2J","error_description":"AADSTS99999: ` + strings.Repeat("é", 400) + `"}`})
 	const ocirImage, gcpImage = "iad.ocir.io/tenancyns/app:v1", "europe-docker.pkg.dev/p/r/app"
 	// OCI instance metadata on loopback, refusing every call.
 	refuse := httptest.NewServer(http.NotFoundHandler())
@@ -96,6 +114,9 @@ func roleFailures(t *testing.T) map[string][]failure {
 			{name: "helper writable by others", args: []string{"--helper-path", file("docker-credential-open", "#!/bin/sh\n", 0o777)}},
 			{name: "helper fails", args: []string{"--helper-path", failing}},
 			{name: "helper answers garbage", args: []string{"--helper-path", garbage}},
+			{name: "helper answers an identity token", args: []string{"--helper-path", identityToken}},
+			{name: "helper floods its stdout", args: []string{"--helper-path", flood}},
+			{name: "helper fails saying why at length", args: []string{"--helper-path", saying}},
 		},
 		"auth-provider-gcp": {
 			{name: "unknown auth flow", args: []string{"--authFlow=bogus"}, once: []string{`"bogus"`, "authFlow", "dockercfg-url"}},
@@ -122,6 +143,7 @@ func roleFailures(t *testing.T) map[string][]failure {
 			{name: "no credentials", env: fakecloud.Env(awsURL), stdin: request(plugin.APIVersionV1, ecrImage)},
 			{name: "refusing cloud", env: awsEnv, stdin: request(plugin.APIVersionV1, ecrImage)},
 			{name: "unreachable cloud", env: append(awsEnv, "AWS_ENDPOINT_URL_ECR=http://127.0.0.1:1"), stdin: request(plugin.APIVersionV1, ecrImage)},
+			{name: "credential_process fails", env: append(fakecloud.Env(awsURL), "AWS_CONFIG_FILE="+credProcess, "AWS_PROFILE=proc"), stdin: request(plugin.APIVersionV1, ecrImage)},
 		},
 		"acr-credential-provider": {
 			{name: "no config argument"},
@@ -136,6 +158,7 @@ func roleFailures(t *testing.T) map[string][]failure {
 			{name: "service account without the client annotation", args: []string{azureSP},
 				stdin: `{"kind":"CredentialProviderRequest","apiVersion":"credentialprovider.kubelet.k8s.io/v1","image":"myreg.azurecr.io/app","serviceAccountToken":"pod-jwt","serviceAccountAnnotations":{"kubernetes.azure.com/acr-tenant-id":"t"}}`},
 			{name: "refusing cloud", args: []string{azureSP}, env: proxy.Env(), stdin: request(plugin.APIVersionV1, "myreg.azurecr.io/app")},
+			{name: "Entra error with a hostile code and a long description", args: []string{azureSP}, env: hostileProxy.Env(), stdin: request(plugin.APIVersionV1, "myreg.azurecr.io/app")},
 		},
 		"dockerconfig-credential-provider": {
 			{name: "unexpected argument", args: []string{"--config", file("docker-ok.json", `{"auths":{"r.io":{"auth":"dTpw"}}}`, 0o600), "extra"}},
@@ -199,7 +222,7 @@ func TestEveryFailureIsOneLine(t *testing.T) {
 							t.Errorf("error line %q says %s %d times, want once", line, w, n)
 						}
 					}
-					for _, secret := range []string{"s3cret-azure", "s3cret-static", "pod-jwt"} {
+					for _, secret := range []string{"s3cret-azure", "s3cret-static", "pod-jwt", "s3cret-process", "s3cret-helper"} {
 						if strings.Contains(res.Stderr, secret) {
 							t.Errorf("stderr holds a secret: %s", res.Stderr)
 						}

@@ -231,7 +231,7 @@ providers:
   apiVersion: credentialprovider.kubelet.k8s.io/v1
   matchImages: ["container.cloud.google.com", "gcr.io", "*.gcr.io", "*.pkg.dev"]
   defaultCacheDuration: 1m
-  args: [get-credentials]
+  args: [get-credentials, --v=3]
 - name: oke-credential-provider
   apiVersion: credentialprovider.kubelet.k8s.io/v1
   matchImages: ["*.ocir.io", "ocir.*.oci.*.com"]

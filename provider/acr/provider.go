@@ -164,13 +164,13 @@ func describeAuthError(err error) string {
 	if b, err := runtime.Payload(r); err == nil {
 		_ = json.Unmarshal(b, &body)
 	}
-	desc := firstLine(body.Description)
-	if len(desc) > 200 {
-		desc = desc[:200] + "..."
-	}
+	// Both are Entra's text: quoted, bounded on a rune boundary.
 	msg := fmt.Sprintf("HTTP %d%s", r.StatusCode, where)
-	if detail := strings.TrimSpace(body.Error + " " + desc); detail != "" {
-		msg += ": " + detail
+	if body.Error != "" {
+		msg += ": Entra error " + plugin.Quote(body.Error)
+	}
+	if desc := strings.TrimSpace(firstLine(body.Description)); desc != "" {
+		msg += ": " + plugin.Quote(desc)
 	}
 	return msg
 }
@@ -188,10 +188,7 @@ func describeTransportError(msg string) string {
 			continue
 		}
 		l, _, _ = strings.Cut(l, ". To troubleshoot")
-		if len(l) > 300 {
-			l = l[:300] + "..."
-		}
-		return out + " " + l
+		return out + " " + plugin.Bound(l)
 	}
 	return out
 }

@@ -51,6 +51,13 @@ var baseEnv = []string{
 	"SSL_CERT_FILE", "SSL_CERT_DIR",
 }
 
+// errIdentityToken is a helper answering an identity token (username
+// "<token>"): its own hint says what to change.
+var errIdentityToken = errors.New(`it answered an identity token, username "<token>", which the kubelet cannot pass to the container runtime`)
+
+// identityTokenHint is errIdentityToken's hint.
+const identityTokenHint = "configure the helper to return a username and password"
+
 // helperAnswer is the helper protocol's `get` reply.
 type helperAnswer struct {
 	ServerURL string
@@ -92,7 +99,7 @@ func run(ctx context.Context, path string, env []string, server string) (ans hel
 		case ans.Secret == "":
 			return helperAnswer{}, false, stderr, nil
 		case ans.Username == "<token>":
-			return helperAnswer{}, false, stderr, errors.New("it answered an identity token (username \"<token>\"), which the kubelet cannot pass to the container runtime (configure the helper to return a username and password)")
+			return helperAnswer{}, false, stderr, errIdentityToken
 		}
 		return ans, true, stderr, nil
 	}
@@ -100,11 +107,11 @@ func run(ctx context.Context, path string, env []string, server string) (ans hel
 	var exitErr *exec.ExitError
 	switch {
 	case out.over:
-		return helperAnswer{}, false, stderr, fmt.Errorf("it wrote more than %d bytes on stdout (killed; a get answer is one small JSON object)", MaxOutput)
+		return helperAnswer{}, false, stderr, fmt.Errorf("it wrote more than %d bytes on stdout, where a get answer is one small JSON object, and was killed", MaxOutput)
 	case errOut.over:
-		return helperAnswer{}, false, stderr, fmt.Errorf("it wrote more than %d bytes on stderr (killed)", MaxOutput)
+		return helperAnswer{}, false, stderr, fmt.Errorf("it wrote more than %d bytes on stderr and was killed", MaxOutput)
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return helperAnswer{}, false, stderr, fmt.Errorf("no answer within %s (killed)%s", Timeout, details(errOut.buf.String()))
+		return helperAnswer{}, false, stderr, fmt.Errorf("no answer within %s, killed%s", Timeout, details(errOut.buf.String()))
 	case ctx.Err() != nil:
 		return helperAnswer{}, false, stderr, ctx.Err()
 	case !errors.As(runErr, &exitErr):

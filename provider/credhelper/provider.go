@@ -145,7 +145,11 @@ func (p *Provider) Credentials(ctx context.Context, req plugin.Request) (plugin.
 		log.Info("credential helper stderr", "helper", p.path, "stderr", stderr)
 	}
 	if err != nil {
-		return plugin.Answer{}, plugin.Fail(fmt.Sprintf("%s get %s", p.path, server), err, "run the helper by hand as the kubelet's user: echo "+server+" | "+p.path+" get")
+		check := "run the helper by hand as the kubelet's user: echo " + server + " | " + p.path + " get"
+		if errors.Is(err, errIdentityToken) {
+			check = identityTokenHint
+		}
+		return plugin.Answer{}, plugin.Fail(fmt.Sprintf("%s get %s", p.path, server), err, check)
 	}
 	log.Info("credential helper answered", "helper", p.path, "server", server, "found", found, "took", time.Since(start).Round(time.Millisecond))
 	if !found {

@@ -67,14 +67,15 @@ func summarise(stderr string, known ...string) string {
 	return s
 }
 
-// details is ": stderr: SUMMARY" for an error message, or "" when the
-// helper wrote nothing on stderr.
+// details is `, stderr: "SUMMARY"` for an error message, or "" when the
+// helper wrote nothing on stderr. The summary is quoted: it is the
+// helper's text, and may hold parentheses that would read as the hint.
 func details(stderr string) string {
 	s := summarise(stderr)
 	if s == "" {
 		return ""
 	}
-	return ", stderr: " + s
+	return ", stderr: " + plugin.Quote(s)
 }
 
 func redactToken(s string) string {

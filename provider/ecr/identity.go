@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -207,8 +208,14 @@ func nodeCredentials(ctx context.Context, cfg aws.Config) error {
 	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
 		var pe *processcreds.ProviderError
 		if errors.As(err, &pe) {
-			// Its error quotes the process's output, which may hold secrets.
-			return &plugin.Error{What: "get node credentials", Err: errors.New("the profile's credential_process failed (its output is not shown: it may hold secrets)"),
+			// Its error quotes the process's output, which may hold secrets:
+			// only how the process ended is told.
+			why := "the profile's credential_process failed"
+			var exitErr *exec.ExitError
+			if errors.As(err, &exitErr) {
+				why += ": " + exitErr.String()
+			}
+			return &plugin.Error{What: "get node credentials", Err: errors.New(why + "; its output is not shown, as it may hold secrets"),
 				Check: "run the credential_process command by hand as the kubelet's user"}
 		}
 		check := "check the instance profile or the credentials in the provider's env: AWS_PROFILE, AWS_ACCESS_KEY_ID, AWS_WEB_IDENTITY_TOKEN_FILE, AWS_CONTAINER_CREDENTIALS_FULL_URI"
