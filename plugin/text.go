@@ -71,6 +71,34 @@ func Redact(s string, secrets ...string) string {
 	return s
 }
 
+// secretFieldPattern finds the value of a token-bearing field written as a
+// form pair (subject_token=VALUE), a JSON member ("access_token": "VALUE",
+// also inside an already quoted string) or a header-like pair: endpoints
+// and proxies echo requests in their error bodies, and a token that is not
+// JWT-shaped (an opaque subject token, a refresh token) escapes Redact.
+var secretFieldPattern = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)((?:subject|access|id|refresh|actor|session)_?token|assertion|client_?secret|private_?key(?:_id)?|password)` +
+		`(\\?["']?\s*[:=]\s*\\?["']?)` +
+		`([^"'&\s,;}\\]+)`)
+})
+
+// secretFieldNames are lowercase pieces of every field name the pattern
+// knows: the regexp is built only when one of them is present.
+var secretFieldNames = []string{"token", "assertion", "secret", "key", "password"}
+
+// RedactFields replaces the value of every token-bearing field (form, JSON
+// or header-like: subject_token, access_token, id_token, refresh_token,
+// assertion, client_secret, private_key, password and their camelCase
+// spellings) in untrusted text s with "[redacted]", keeping the names so
+// that the text still says what was sent.
+func RedactFields(s string) string {
+	lower := strings.ToLower(s)
+	if !slices.ContainsFunc(secretFieldNames, func(n string) bool { return strings.Contains(lower, n) }) {
+		return s
+	}
+	return secretFieldPattern().ReplaceAllString(s, "${1}${2}[redacted]")
+}
+
 // Sanitize makes untrusted text safe for one stderr line: folded onto one
 // line, the secrets and anything JWT-shaped redacted, control characters
 // and invalid UTF-8 replaced, cut to MaxErrorLine bytes with a marker.

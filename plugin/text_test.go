@@ -100,3 +100,21 @@ func TestMainUntrustedText(t *testing.T) {
 		})
 	}
 }
+
+func TestRedactFields(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"grant_type=x&subject_token=opaque-SECRET1&subject_token_type=urn", "grant_type=x&subject_token=[redacted]&subject_token_type=urn"},
+		{`{"access_token": "ya29.SECRET2", "token_type":"Bearer"}`, `{"access_token": "[redacted]", "token_type":"Bearer"}`},
+		{`"{\"refresh_token\":\"1//SECRET3\"}"`, `"{\"refresh_token\":\"[redacted]\"}"`},
+		{"assertion=SECRET4 client_secret=SECRET5", "assertion=[redacted] client_secret=[redacted]"},
+		{`{"accessToken":"SECRET6","expireTime":"2030"}`, `{"accessToken":"[redacted]","expireTime":"2030"}`},
+		{"ID_TOKEN: SECRET7", "ID_TOKEN: [redacted]"},
+		{"oauth2: server response missing access_token", "oauth2: server response missing access_token"},
+		{"status 403: nothing here", "status 403: nothing here"},
+	}
+	for _, tt := range tests {
+		if got := RedactFields(tt.in); got != tt.want {
+			t.Errorf("RedactFields(%q)\n got %q\nwant %q", tt.in, got, tt.want)
+		}
+	}
+}

@@ -22,6 +22,9 @@ type failure struct {
 	stdin       string
 	rawStdin    bool // stdin as is, even empty
 	keepFixture bool // args and env are added to the fixture's
+	// once are words the error line must say exactly once (a value a
+	// library's message repeats, a name said twice).
+	once []string
 }
 
 // badRequests are stdin that no role accepts.
@@ -116,7 +119,9 @@ func roleFailures(t *testing.T) map[string][]failure {
 			{name: "helper fails saying why at length", args: []string{"--helper-path", saying}},
 		},
 		"auth-provider-gcp": {
-			{name: "unknown auth flow", args: []string{"--authFlow=bogus"}},
+			{name: "unknown auth flow", args: []string{"--authFlow=bogus"}, once: []string{`"bogus"`, "authFlow", "dockercfg-url"}},
+			{name: "unknown auth flow, shorthand", args: []string{"get-credentials", "-a", "metadata"}, once: []string{`"metadata"`, "dockercfg-url"}},
+			{name: "unknown command", args: []string{"get-credentials", "extra"}, once: []string{`"extra"`, "get-credentials"}},
 			{name: "identity provider without a project", args: []string{"--identity-provider=https://oidc.example"}},
 			{name: "missing credentials file", env: []string{"GOOGLE_APPLICATION_CREDENTIALS=" + filepath.Join(dir, "absent.json")}, stdin: request(plugin.APIVersionV1, gcpImage)},
 			{name: "credentials file not JSON", env: []string{"GOOGLE_APPLICATION_CREDENTIALS=" + file("gcp-bad.json", "hello", 0o600)}, stdin: request(plugin.APIVersionV1, gcpImage)},
@@ -210,7 +215,13 @@ func TestEveryFailureIsOneLine(t *testing.T) {
 					}
 					res := exectest.Run(t, bin, args, append(exectest.CleanEnv(t), env...), stdin)
 					r := providertest.Result{Code: res.Code, Stdout: res.Stdout, Stderr: res.Stderr}
-					t.Log(r.Failure(t, role.Name))
+					line := r.Failure(t, role.Name)
+					t.Log(line)
+					for _, w := range c.once {
+						if n := strings.Count(line, w); n != 1 {
+							t.Errorf("error line %q says %s %d times, want once", line, w, n)
+						}
+					}
 					for _, secret := range []string{"s3cret-azure", "s3cret-static", "pod-jwt", "s3cret-process", "s3cret-helper"} {
 						if strings.Contains(res.Stderr, secret) {
 							t.Errorf("stderr holds a secret: %s", res.Stderr)

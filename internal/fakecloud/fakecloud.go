@@ -11,6 +11,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -94,6 +95,12 @@ type Fault struct {
 	// Endless answers 200 with a body that never ends (until the client
 	// goes away), as a hostile or broken endpoint might.
 	Endless bool
+	// Echo answers Status (400 when zero) with Body followed by the
+	// request's body, as some endpoints and proxies do in error answers:
+	// the request's secrets (a subject token, an assertion) come back in
+	// the error. Only with ApplyRequest, on emulators that leave the body
+	// readable.
+	Echo bool
 	// Hang makes the endpoint a black hole: it never answers, until the
 	// client gives up (with ApplyRequest; Apply, which cannot see the
 	// client, gives up after hangCap). Status and Body are then unused.
@@ -183,6 +190,19 @@ func (fs *Faults) ApplyRequest(op string, w http.ResponseWriter, r *http.Request
 	}
 	if fault.Endless {
 		endless(w)
+		return true
+	}
+	if fault.Echo {
+		var echo []byte
+		if r != nil {
+			echo, _ = io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		}
+		status := fault.Status
+		if status == 0 {
+			status = http.StatusBadRequest
+		}
+		w.WriteHeader(status)
+		_, _ = w.Write(append([]byte(fault.Body), echo...))
 		return true
 	}
 	if fault.Status == 0 && fault.Body == "" {

@@ -1,6 +1,7 @@
 package fakecloud
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
@@ -447,6 +448,7 @@ func (g *GCP) serveSTS(w http.ResponseWriter, r *http.Request) {
 		oauthError(w, http.StatusBadRequest, "invalid_request", "unreadable body")
 		return
 	}
+	r.Body = io.NopCloser(bytes.NewReader(body)) // for an Echo fault
 	var req stsRequest
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	format := "form"

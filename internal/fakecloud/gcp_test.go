@@ -334,6 +334,17 @@ func TestGCPSTSChecks(t *testing.T) {
 			t.Errorf("fault %+v: token issued", f)
 		}
 	}
+	// An echoing STS sends the request back in its error: the library
+	// quotes it, subject token included (what kcred must not print).
+	g.Inject(OpGoogleSTS, Fault{Echo: true, Body: "bad request: "})
+	creds, err := google.CredentialsFromJSON(googleCtx(p), externalAccount(t, map[string]any{"file": file}, TokenTypeJWT, ""), CloudPlatformScope)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := creds.TokenSource.Token(); err == nil || !strings.Contains(err.Error(), "status code 400: bad request: ") ||
+		!strings.Contains(err.Error(), "subject_token="+valid) {
+		t.Errorf("echo fault: %v", err)
+	}
 }
 
 func TestGCPImpersonationChecks(t *testing.T) {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/kcred/kcred/internal/httpbound"
+	"github.com/kcred/kcred/plugin"
 )
 
 // HTTPClient returns the client every cloud call of a role goes through,
@@ -127,4 +128,46 @@ func Seconds(s float64) (time.Duration, error) {
 		return 0, Malformed("lifetime %v seconds is not a token lifetime", s)
 	}
 	return time.Duration(s * float64(time.Second)), nil
+}
+
+// ErrorAnswer words a refused HTTP call of a token endpoint (OAuth 2.0,
+// STS, IAM, a metadata server) for an error message: the status code and
+// only the standard error fields parsed from a JSON body, RFC 6749's
+// "error" and "error_description" or google.rpc.Status's "error.status"
+// and "error.message", each bounded, redacted and quoted. Nothing else of
+// the body is kept: endpoints and proxies echo the request in their error
+// bodies, and the request carries the subject token, the assertion or the
+// client secret. secrets are redacted too.
+func ErrorAnswer(status int, body []byte, secrets ...string) string {
+	msg := fmt.Sprintf("status %d", status)
+	var fields struct {
+		Error       json.RawMessage `json:"error"`
+		Description string          `json:"error_description"`
+	}
+	if json.Unmarshal(body, &fields) != nil {
+		return msg
+	}
+	var code, desc string
+	var rpc struct {
+		Status  string `json:"status"`
+		Message string `json:"message"`
+	}
+	if json.Unmarshal(fields.Error, &code) != nil && json.Unmarshal(fields.Error, &rpc) == nil {
+		code, desc = rpc.Status, rpc.Message
+	}
+	if fields.Description != "" {
+		desc = fields.Description
+	}
+	for _, f := range []string{code, desc} {
+		if f = strings.TrimSpace(f); f != "" {
+			msg += ": " + quoteField(f, secrets)
+		}
+	}
+	return msg
+}
+
+// quoteField redacts one field of an error answer, then quotes it (which
+// bounds it): redacting first, so that no cut leaves half a secret.
+func quoteField(s string, secrets []string) string {
+	return plugin.Quote(plugin.RedactFields(plugin.Redact(plugin.OneLine(s), secrets...)))
 }

@@ -3,6 +3,7 @@ package cloudtoken
 import (
 	"encoding/base64"
 	"math"
+	"strings"
 	"testing"
 	"time"
 )
@@ -74,5 +75,29 @@ func TestServiceAccountFingerprint(t *testing.T) {
 	}
 	if len(a) != len("sa:")+64 {
 		t.Fatalf("fingerprint %q is not a hash", a)
+	}
+}
+
+func TestErrorAnswer(t *testing.T) {
+	tests := []struct {
+		status int
+		body   string
+		want   string
+	}{
+		{400, `{"error":"invalid_grant","error_description":"ID Token expired."}`, `status 400: "invalid_grant": "ID Token expired."`},
+		{403, `{"error":{"code":403,"message":"Permission denied.","status":"PERMISSION_DENIED"}}`, `status 403: "PERMISSION_DENIED": "Permission denied."`},
+		// An echo of the request: nothing of it is kept.
+		{400, "grant_type=x&subject_token=opaque-SECRET1", "status 400"},
+		{502, "<html>Bad gateway</html>", "status 502"},
+		{400, `{"error":"invalid_request","subject_token":"opaque-SECRET1"}`, `status 400: "invalid_request"`},
+		{400, `{"error":"invalid_request","error_description":"got subject_token=opaque-SECRET1 and known-SECRET2"}`,
+			`status 400: "invalid_request": "got subject_token=[redacted] and [redacted]"`},
+		{400, `{"error":"bad\nline","error_description":"` + strings.Repeat("x", 2000) + `"}`, `status 400: "bad line": "` + strings.Repeat("x", 512) + `"...[cut]`},
+		{500, "", "status 500"},
+	}
+	for _, tt := range tests {
+		if got := ErrorAnswer(tt.status, []byte(tt.body), "known-SECRET2"); got != tt.want {
+			t.Errorf("ErrorAnswer(%d, %.60q)\n got %.200q\nwant %.200q", tt.status, tt.body, got, tt.want)
+		}
 	}
 }

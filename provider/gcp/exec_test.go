@@ -495,3 +495,196 @@ func TestExecADCExternalAccountAWSSource(t *testing.T) {
 		t.Fatalf("%d metadata calls in ADC mode with a file", n)
 	}
 }
+
+// urlAccount is an external_account ADC file reading its subject token
+// from a URL (format "text", or "json" with the token in field), with
+// STS at tokenURL.
+func urlAccount(sourceURL, field, tokenURL string) string {
+	source := map[string]any{"url": sourceURL, "headers": map[string]string{"Metadata": "True"}}
+	if field != "" {
+		source["format"] = map[string]any{"type": "json", "subject_token_field_name": field}
+	}
+	b, _ := json.Marshal(map[string]any{
+		"type": "external_account", "audience": pool,
+		"subject_token_type": "urn:ietf:params:oauth:token-type:jwt",
+		"token_url":          tokenURL,
+		"credential_source":  source,
+	})
+	return string(b)
+}
+
+// subjectServer serves the subject token at http://subject.example.com/token
+// (as JSON {"value": TOKEN} at /token.json), counting calls that carry the
+// configured header.
+func (h *harness) subjectServer(token string) *int {
+	var mu sync.Mutex
+	calls := new(int)
+	h.proxy.Route("subject.example.com", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Metadata") != "True" {
+			http.Error(w, "no Metadata header", http.StatusBadRequest)
+			return
+		}
+		mu.Lock()
+		*calls++
+		mu.Unlock()
+		switch r.URL.Path {
+		case "/token":
+			_, _ = w.Write([]byte(token))
+		case "/token.json":
+			_ = json.NewEncoder(w).Encode(map[string]string{"value": token})
+		case "/refuse":
+			// An error answer that echoes a secret of its own.
+			w.WriteHeader(http.StatusForbidden)
+			_, _ = w.Write([]byte(`{"error":"access_denied","error_description":"denied","access_token":"opaque-echo-SECRET789"}`))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	return calls
+}
+
+func TestExecADCExternalAccountURLSource(t *testing.T) {
+	h := newHarness(t)
+	h.gcp.TrustAudience(pool)
+	subject := podJWT("node-url")
+	calls := h.subjectServer(subject)
+	for _, tt := range []struct{ path, field string }{{"/token", ""}, {"/token.json", "value"}} {
+		env := []string{"KCRED_CACHE=off", "GOOGLE_APPLICATION_CREDENTIALS=" +
+			h.file("url"+tt.field+".json", urlAccount("http://subject.example.com"+tt.path, tt.field, "https://sts.googleapis.com/v1/token"))}
+		if g := h.token(h.ok(stock, env, req(arImage)), arHost, time.Hour); g.Identity != "federated:"+pool+":node-url" {
+			t.Fatalf("%s: identity %q", tt.path, g.Identity)
+		}
+	}
+	if *calls != 2 || h.gcp.Count(fakecloud.OpGoogleSTS) != 2 {
+		t.Fatalf("%d subject calls, %d STS calls; want 2 each", *calls, h.gcp.Count(fakecloud.OpGoogleSTS))
+	}
+	if f := h.gcp.Calls(fakecloud.OpGoogleSTS)[0].Form; f["subject_token"] != subject {
+		t.Fatalf("STS form %v", f)
+	}
+	if n := metadataCalls(h.gcp); n != 0 {
+		t.Fatalf("%d metadata calls", n)
+	}
+	// The source refusing: the subject-token step, its error fields only.
+	env := []string{"KCRED_CACHE=off", "GOOGLE_APPLICATION_CREDENTIALS=" +
+		h.file("refuse.json", urlAccount("http://subject.example.com/refuse", "", "https://sts.googleapis.com/v1/token"))}
+	line, stderr := h.fail(append(stock, "--v=10"), env, req(arImage))
+	if !strings.Contains(line, `get the subject token from subject.example.com: status 403: "access_denied": "denied" (`) ||
+		strings.Contains(stderr, "opaque-echo-SECRET789") {
+		t.Fatalf("refusing source: %q\nstderr: %s", line, stderr)
+	}
+}
+
+// TestExecEchoingSTSShowsNoSubjectToken: an STS (or a proxy in its place)
+// that fails and echoes the request sends the subject token back; the
+// library puts that body in its error. An opaque token is not JWT-shaped:
+// the error line must still hold none of it, at any verbosity, whether the
+// token came from a file or a URL.
+func TestExecEchoingSTSShowsNoSubjectToken(t *testing.T) {
+	h := newHarness(t)
+	h.gcp.TrustAudience(pool)
+	const opaque = "opaque-subject-SECRET123"
+	h.subjectServer(opaque)
+	file := externalAccount(h.file("opaque", opaque+"\n"), "")
+	url := urlAccount("http://subject.example.com/token", "", "https://sts.googleapis.com/v1/token")
+	for _, src := range []struct{ name, cfg string }{{"file", file}, {"url", url}} {
+		for _, fault := range []fakecloud.Fault{
+			{Echo: true},
+			{Echo: true, Status: 400, Body: `{"error":"invalid_request","error_description":"got subject_token=` + opaque + `"}`},
+			{Echo: true, Status: 502, Body: "Bad gateway; request was: "},
+		} {
+			for _, v := range []string{"--v=0", "--v=10"} {
+				h.gcp.Clear()
+				h.gcp.Inject(fakecloud.OpGoogleSTS, fault)
+				env := []string{"KCRED_CACHE=off", "GOOGLE_APPLICATION_CREDENTIALS=" + h.file(src.name+".json", src.cfg)}
+				res := h.run([]string{stockArg, v}, env, req(arImage))
+				var line string
+				if v == "--v=0" {
+					line = providertest.Result{Code: res.Code, Stdout: res.Stdout, Stderr: res.Stderr}.Failure(t, "auth-provider-gcp")
+				} else {
+					line, _ = h.fail([]string{stockArg, v}, env, req(arImage))
+				}
+				if strings.Contains(res.Stderr, opaque) || strings.Contains(res.Stderr, "SECRET123") {
+					t.Errorf("%s source, fault %+v, %s: stderr holds the subject token:\n%s", src.name, fault, v, res.Stderr)
+				}
+				if !strings.Contains(line, "exchange the token at Google STS endpoint sts.googleapis.com: status ") {
+					t.Errorf("%s source, fault %+v, %s: %q, want the STS step and the status", src.name, fault, v, line)
+				}
+			}
+		}
+	}
+}
+
+// TestExecCustomTokenURL: a regional or private STS endpoint refusing is
+// reported as the STS step (the file's token_url), not as the subject
+// token's.
+func TestExecCustomTokenURL(t *testing.T) {
+	h := newHarness(t)
+	h.gcp.TrustAudience(pool)
+	h.subjectServer(podJWT("node-regional"))
+	for _, host := range []string{"sts.us-east1.rep.googleapis.com", "sts-private.corp.example"} {
+		h.proxy.Route(host, h.gcp.APIs())
+		for _, cfg := range []string{
+			externalAccount(h.file("subject", podJWT("node-regional")), ""),
+			urlAccount("http://subject.example.com/token", "", ""),
+		} {
+			var m map[string]any
+			_ = json.Unmarshal([]byte(cfg), &m)
+			m["token_url"] = "https://" + host + "/v1/token"
+			b, _ := json.Marshal(m)
+			env := []string{"KCRED_CACHE=off", "GOOGLE_APPLICATION_CREDENTIALS=" + h.file("regional.json", string(b))}
+			h.gcp.Clear()
+			before := h.gcp.Count(fakecloud.OpGoogleSTS)
+			h.token(h.ok(stock, env, req(arImage)), arHost, time.Hour)
+			if c := h.gcp.Calls(fakecloud.OpGoogleSTS); len(c) != before+1 || c[len(c)-1].Host != host {
+				t.Fatalf("%s: %d STS calls, want 1 at the token_url", host, len(c)-before)
+			}
+			h.gcp.Inject(fakecloud.OpGoogleSTS, fakecloud.Fault{Status: 403, Body: `{"error":"access_denied"}`})
+			line, _ := h.fail(stock, env, req(arImage))
+			if !strings.Contains(line, "exchange the token at Google STS endpoint "+host+`: status 403: "access_denied" (`) || strings.Contains(line, "subject token") {
+				t.Errorf("%s: %q, want the STS step", host, line)
+			}
+		}
+	}
+}
+
+// TestExecMalformedAnswers: answers that are not what the metadata server
+// or a Docker config holds fail in one line naming what failed.
+func TestExecMalformedAnswers(t *testing.T) {
+	h := newHarness(t)
+	h.proxy.Route("config.example.com", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(`{"auths":{"gcr.io":{"auth":`))
+	}))
+	tests := []struct {
+		name  string
+		setup func()
+		args  []string
+		want  string
+	}{
+		{name: "metadata scopes", setup: func() {
+			h.gcp.Inject(fakecloud.OpGCEScopes, fakecloud.Fault{Body: `{"scopes":["https://www.googleapis.com/auth/cloud-platform"`})
+		},
+			want: "service account default of the instance: no access scope"},
+		{name: "dockercfg attribute", setup: func() { h.gcp.SetAttribute("google-dockercfg", `{"https://gcr.io":{"auth":`) },
+			args: []string{stockArg, "--authFlow=dockercfg"}, want: "parse instance attribute google-dockercfg: not a Docker config"},
+		{name: "dockercfg attribute of the wrong type", setup: func() { h.gcp.SetAttribute("google-dockercfg", `["gcr.io"]`) },
+			args: []string{stockArg, "--authFlow=dockercfg"}, want: "parse instance attribute google-dockercfg: "},
+		{name: "dockercfg-url body", setup: func() { h.gcp.SetAttribute("google-dockercfg-url", "http://config.example.com/cfg") },
+			args: []string{stockArg, "--authFlow=dockercfg-url"}, want: "parse the Docker config at the URL in google-dockercfg-url: not a Docker config"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h.t = t
+			h.gcp.Clear()
+			tt.setup()
+			args := tt.args
+			if args == nil {
+				args = []string{stockArg}
+			}
+			res := h.run(args, []string{"KCRED_CACHE=off"}, req("gcr.io/p/app"))
+			line := providertest.Result{Code: res.Code, Stdout: res.Stdout, Stderr: res.Stderr}.Failure(t, "auth-provider-gcp")
+			if !strings.Contains(line, tt.want) || strings.Contains(res.Stderr, "panic") {
+				t.Errorf("%q, want %q", line, tt.want)
+			}
+		})
+	}
+}

@@ -36,7 +36,8 @@ func (f authFlowFlag) Set(s string) error {
 		*f.flow = s
 		return nil
 	}
-	return fmt.Errorf("invalid value %q for authFlow: want %s, %s or %s", s, FlowGCR, FlowDockercfg, FlowDockercfgURL)
+	// The flag package words it `invalid value "S" for flag -NAME: ` + this.
+	return fmt.Errorf("want %s, %s or %s", FlowGCR, FlowDockercfg, FlowDockercfgURL)
 }
 
 // checkEmail accepts a service-account email as Google spells them

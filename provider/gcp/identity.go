@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -72,7 +73,56 @@ type identity struct {
 	impersonate string
 	// podToken is the pod's service-account token (secret).
 	podToken string
+	// endpoints are the URLs of the token fetch's steps, to say which
+	// one failed.
+	endpoints endpoints
 }
+
+// step is one step of a library token fetch.
+type step int
+
+const (
+	stepUnknown step = iota
+	stepSTS
+	stepImpersonation
+	stepSubject
+	stepOAuth2
+)
+
+// endpoints are the URLs an identity's token fetch calls, as its
+// configuration gives them (empty when it has no such step).
+type endpoints struct {
+	sts, impersonation, subject, oauth2 string
+}
+
+// step is the step whose URL a call to host (host[:port], as in the
+// request URL) and path went to: the same host and path, else the same
+// host alone (in the order of the exchange).
+func (e endpoints) step(host, path string) step {
+	steps := []struct {
+		s   step
+		raw string
+	}{{stepSTS, e.sts}, {stepImpersonation, e.impersonation}, {stepSubject, e.subject}, {stepOAuth2, e.oauth2}}
+	for _, exact := range []bool{true, false} {
+		for _, c := range steps {
+			if c.raw == "" {
+				continue
+			}
+			u, err := url.Parse(c.raw)
+			if err != nil || !strings.EqualFold(u.Host, host) {
+				continue
+			}
+			if !exact || u.Path == path {
+				return c.s
+			}
+		}
+	}
+	return stepUnknown
+}
+
+// defaultOAuth2URL is Google's OAuth 2.0 token endpoint, the one
+// golang.org/x/oauth2/google uses when a file gives no token_uri.
+const defaultOAuth2URL = "https://oauth2.googleapis.com/token"
 
 // Options are the role's flags, and what they read from the node.
 type Options struct {
@@ -131,9 +181,10 @@ func (o Options) choose(req plugin.Request) (identity, error) {
 			return identity{}, fmt.Errorf("the service account is annotated %s but the kubelet sent no service-account token (add tokenAttributes to the provider's kubelet config)", AnnotationEnableWI)
 		}
 		return identity{
-			source:   fromGKE,
-			audience: "identitynamespace:" + o.ProjectID + ".svc.id.goog:" + o.IdentityProvider,
-			podToken: req.ServiceAccountToken,
+			source:    fromGKE,
+			audience:  "identitynamespace:" + o.ProjectID + ".svc.id.goog:" + o.IdentityProvider,
+			podToken:  req.ServiceAccountToken,
+			endpoints: endpoints{sts: stsTokenURL},
 		}, nil
 	}
 	gsa := ann[AnnotationServiceAccount]
@@ -143,7 +194,12 @@ func (o Options) choose(req plugin.Request) (identity, error) {
 				return identity{}, err
 			}
 		}
-		return identity{source: fromFederation, audience: o.WorkloadIdentityProvider, impersonate: gsa, podToken: req.ServiceAccountToken}, nil
+		id := identity{source: fromFederation, audience: o.WorkloadIdentityProvider, impersonate: gsa, podToken: req.ServiceAccountToken,
+			endpoints: endpoints{sts: stsTokenURL}}
+		if gsa != "" {
+			id.endpoints.impersonation = impersonationURL(gsa)
+		}
+		return id, nil
 	}
 	switch {
 	case gsa == "" || o.IdentityProvider != "":
@@ -219,21 +275,102 @@ func readCredentials(path string) ([]byte, error) {
 	return data, nil
 }
 
+// credentialsHead is what kcred reads of an ADC file itself: what the
+// exchange calls, for errors and logs (the library reads the file again).
+type credentialsHead struct {
+	Type           string `json:"type"`
+	Audience       string `json:"audience"`
+	Impersonation  string `json:"service_account_impersonation_url"`
+	TokenURL       string `json:"token_url"` // external_account's STS
+	TokenURI       string `json:"token_uri"` // service_account's OAuth 2.0
+	UniverseDomain string `json:"universe_domain"`
+	Source         struct {
+		File   string `json:"file"`
+		URL    string `json:"url"`
+		Format struct {
+			Type  string `json:"type"`
+			Field string `json:"subject_token_field_name"`
+		} `json:"format"`
+	} `json:"credential_source"`
+	SourceCredentials struct {
+		TokenURI string `json:"token_uri"`
+	} `json:"source_credentials"`
+}
+
 // fileIdentity is the identity of an ADC file, with what its JSON says
-// about the exchange (for errors and logs; the library reads it again).
+// about the exchange.
 func fileIdentity(path string, data []byte) identity {
-	var head struct {
-		Type          string `json:"type"`
-		Audience      string `json:"audience"`
-		Impersonation string `json:"service_account_impersonation_url"`
-	}
+	var head credentialsHead
 	_ = json.Unmarshal(data, &head)
 	id := identity{source: fromADCFile, file: path, credentials: data, kind: head.Type, audience: head.Audience}
 	if head.Impersonation != "" {
 		name := strings.TrimSuffix(head.Impersonation, ":generateAccessToken")
 		id.impersonate = name[strings.LastIndex(name, "/")+1:]
 	}
+	id.endpoints = endpoints{impersonation: head.Impersonation, subject: head.Source.URL, oauth2: head.TokenURI}
+	if id.endpoints.oauth2 == "" {
+		id.endpoints.oauth2 = head.SourceCredentials.TokenURI
+	}
+	if id.endpoints.oauth2 == "" {
+		id.endpoints.oauth2 = defaultOAuth2URL
+	}
+	if head.Type == "external_account" {
+		// The library's default when the file gives none.
+		id.endpoints.sts = head.TokenURL
+		if id.endpoints.sts == "" {
+			domain := head.UniverseDomain
+			if domain == "" {
+				domain = "googleapis.com"
+			}
+			id.endpoints.sts = "https://sts." + domain + "/v1/token"
+		}
+	}
 	return id
+}
+
+// maxSubjectFile bounds the read of a credential_source file for its
+// secret: subject tokens are a few KiB.
+const maxSubjectFile = 64 << 10
+
+// fileSecrets are the secrets an ADC file holds or names that kcred can
+// learn without network I/O, to redact from every error of its fetch: its
+// refresh token, client secret and private key, and the subject token of
+// a file credential_source (read here, bounded, as the library will read
+// it; an opaque token is not JWT-shaped, so nothing else would hide it).
+func fileSecrets(data []byte) []string {
+	var f struct {
+		RefreshToken string `json:"refresh_token"`
+		ClientSecret string `json:"client_secret"`
+		PrivateKey   string `json:"private_key"`
+		Source       struct {
+			RefreshToken string `json:"refresh_token"`
+			ClientSecret string `json:"client_secret"`
+			PrivateKey   string `json:"private_key"`
+		} `json:"source_credentials"`
+	}
+	var head credentialsHead
+	if json.Unmarshal(data, &f) != nil || json.Unmarshal(data, &head) != nil {
+		return nil
+	}
+	secrets := []string{f.RefreshToken, f.ClientSecret, f.PrivateKey, f.Source.RefreshToken, f.Source.ClientSecret, f.Source.PrivateKey}
+	if head.Source.File == "" {
+		return secrets
+	}
+	raw, err := safefile.ReadFile(head.Source.File, maxSubjectFile)
+	if err != nil {
+		return secrets // the library says why
+	}
+	tok := strings.TrimSpace(string(raw))
+	secrets = append(secrets, tok)
+	if head.Source.Format.Type == "json" {
+		var fields map[string]any
+		if json.Unmarshal(raw, &fields) == nil {
+			if s, ok := fields[head.Source.Format.Field].(string); ok {
+				secrets = append(secrets, s)
+			}
+		}
+	}
+	return secrets
 }
 
 // metadataHost is where the metadata library sends requests.

@@ -46,7 +46,7 @@ func setup(fs *flag.FlagSet) func(plugin.Env, []string) (plugin.Provider, error)
 	return func(env plugin.Env, args []string) (plugin.Provider, error) {
 		for _, a := range args {
 			if a != "get-credentials" {
-				return nil, fmt.Errorf("unknown command %q (auth-provider-gcp takes get-credentials only)", a)
+				return nil, fmt.Errorf("unknown command %q (the only command is get-credentials)", a)
 			}
 		}
 		if err := o.validate(); err != nil {
@@ -120,12 +120,30 @@ func fetch(ctx context.Context, id identity, image, host string) (cloudtoken.Tok
 	default:
 		tok, err = c.podToken(ctx, id)
 	}
-	var pe *plugin.Error
-	if err != nil && !errors.As(err, &pe) {
-		err = explainLibrary(err, last, id)
+	if err == nil {
+		return tok, nil
 	}
-	return tok, err
+	var secrets []string
+	if id.source == fromADCFile {
+		secrets = fileSecrets(id.credentials)
+	}
+	var pe *plugin.Error
+	if !errors.As(err, &pe) {
+		err = explainLibrary(err, last, id, secrets)
+	}
+	return tok, redacted{err, secrets}
 }
+
+// redacted hides secrets in the text of err, whatever built it (the
+// library's configuration errors included), for the error line and the
+// logs alike: the runtime only knows the pod's token.
+type redacted struct {
+	err     error
+	secrets []string
+}
+
+func (r redacted) Error() string { return plugin.Redact(r.err.Error(), r.secrets...) }
+func (r redacted) Unwrap() error { return r.err }
 
 // describe names the identity for the cache (no secret in clear) and for
 // logs and errors.

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -117,20 +118,6 @@ func parseMetadataToken(raw string, now time.Time) (cloudtoken.Token, error) {
 	return cloudtoken.Token{Username: Username, Password: tok.AccessToken, ExpiresAt: now.Add(life)}, nil
 }
 
-// metadataError words the library's errors: a missing path is a missing
-// account; a status carries its body, which is the server's own words.
-func metadataError(err error) error {
-	var nd metadata.NotDefinedError
-	var me *metadata.Error
-	switch {
-	case errors.As(err, &nd):
-		return errors.New("no such service account on the instance: HTTP 404")
-	case errors.As(err, &me):
-		return fmt.Errorf("status %d: %s", me.Code, plugin.Quote(plugin.OneLine(me.Message)))
-	}
-	return err
-}
-
 // libraryToken runs one x/oauth2 token source.
 func libraryToken(ts oauth2.TokenSource) (cloudtoken.Token, error) {
 	tok, err := ts.Token()
@@ -209,25 +196,57 @@ func newClients(last *lastCall) clients {
 
 // lastCall remembers how the last call of a fetch's API client went, so
 // that an x/oauth2 error (whose text says "oauth2/google" for STS, IAM
-// Credentials and OAuth 2.0 alike, and keeps no error chain) can say which
-// step failed and why: unreachable, refused, or answered with nonsense.
+// Credentials and OAuth 2.0 alike, keeps no error chain, and quotes the
+// endpoint's whole error body, an echo of the request included) can say
+// which step failed and why: unreachable, refused, or answered with
+// nonsense. A refusal's body is kept, bounded, so that only its OAuth 2.0
+// error fields are shown.
 type lastCall struct {
 	mu     sync.Mutex
 	host   string
+	path   string
 	status int
-	err    error // the round trip's or the body's read error
+	err    error  // the round trip's or the body's read error
+	body   []byte // the start of a refusal's body
 }
 
-func (l *lastCall) set(host string, status int, err error) {
+// maxErrorBody bounds the part of a refusal's body kept for its error
+// fields: Google's error answers are a few hundred bytes.
+const maxErrorBody = 16 << 10
+
+func (l *lastCall) start(host, path string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.host, l.status, l.err = host, status, err
+	l.host, l.path, l.status, l.err, l.body = host, path, 0, nil, nil
 }
 
-func (l *lastCall) get() (host string, status int, err error) {
+func (l *lastCall) set(status int, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.host, l.status, l.err
+	l.status, l.err = status, err
+}
+
+// keep appends p to a refusal's body, up to maxErrorBody.
+func (l *lastCall) keep(p []byte) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if room := maxErrorBody - len(l.body); room > 0 {
+		l.body = append(l.body, p[:min(len(p), room)]...)
+	}
+}
+
+// callState is a copy of a lastCall.
+type callState struct {
+	host, path string
+	status     int
+	err        error
+	body       []byte
+}
+
+func (l *lastCall) get() callState {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return callState{host: l.host, path: l.path, status: l.status, err: l.err, body: l.body}
 }
 
 // tracing wraps base, noting each call in last.
@@ -237,56 +256,78 @@ type tracing struct {
 }
 
 func (t tracing) RoundTrip(r *http.Request) (*http.Response, error) {
-	host := r.URL.Hostname()
-	t.last.set(host, 0, nil)
+	t.last.start(r.URL.Host, r.URL.Path)
 	resp, err := t.base.RoundTrip(r)
 	if err != nil {
-		t.last.set(host, 0, err)
+		t.last.set(0, err)
 		return nil, err
 	}
-	t.last.set(host, resp.StatusCode, nil)
-	resp.Body = &tracedBody{ReadCloser: resp.Body, last: t.last, host: host, status: resp.StatusCode}
+	t.last.set(resp.StatusCode, nil)
+	refused := resp.StatusCode < 200 || resp.StatusCode > 299
+	resp.Body = &tracedBody{ReadCloser: resp.Body, last: t.last, status: resp.StatusCode, refused: refused}
 	return resp, nil
 }
 
-// tracedBody notes a body cut short or over the size bound.
+// tracedBody notes a body cut short or over the size bound, and keeps the
+// start of a refusal's.
 type tracedBody struct {
 	io.ReadCloser
-	last   *lastCall
-	host   string
-	status int
+	last    *lastCall
+	status  int
+	refused bool
 }
 
 func (b *tracedBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
+	if b.refused && n > 0 {
+		b.last.keep(p[:n])
+	}
 	if err != nil && err != io.EOF {
-		b.last.set(b.host, b.status, err)
+		b.last.set(b.status, err)
 	}
 	return n, err
 }
 
 // explainLibrary turns an x/oauth2 error into what failed, why, and what
-// to check, from how the last call went.
-func explainLibrary(err error, last *lastCall, id identity) error {
-	host, status, callErr := last.get()
-	what, check := failedStep(host, id)
+// to check, from how the last call went. secrets are what kcred knows must
+// not be shown (see fileSecrets).
+func explainLibrary(err error, last *lastCall, id identity, secrets []string) error {
+	call := last.get()
+	what, check := failedStep(call.host, call.path, id)
 	switch {
-	case callErr != nil && cloudtoken.IsMalformed(callErr):
-		return plugin.Fail(what, callErr, "the answer is not Google's: check that no proxy answers in place of "+host)
-	case callErr != nil:
+	case call.err != nil && cloudtoken.IsMalformed(call.err):
+		return plugin.Fail(what, call.err, "the answer is not Google's: check that no proxy answers in place of "+call.host)
+	case call.err != nil:
 		// The cause, with its type, so that the driver words a timeout.
-		return plugin.Fail(what, callErr, "check that the node reaches "+host+" (DNS, firewall) and HTTPS_PROXY/NO_PROXY")
-	case status >= 200 && status < 300:
-		return plugin.Fail(what, cloudtoken.Malformed("%s", libraryError{err}.Error()),
-			"the answer is not Google's: check that no proxy answers in place of "+host)
+		return plugin.Fail(what, call.err, "check that the node reaches "+call.host+" (DNS, firewall) and HTTPS_PROXY/NO_PROXY")
+	case call.status >= 200 && call.status < 300:
+		return plugin.Fail(what, cloudtoken.Malformed("%s", libraryError{err, secrets}.Error()),
+			"the answer is not Google's: check that no proxy answers in place of "+call.host)
+	case call.status != 0:
+		// The library's text ends with the whole body: never shown.
+		return plugin.Fail(what, refusal{cloudtoken.ErrorAnswer(call.status, call.body, secrets...), err}, check)
 	}
-	return plugin.Fail(what, libraryError{err}, check)
+	return plugin.Fail(what, libraryError{err, secrets}, check)
 }
+
+// refusal is an endpoint's error answer as cloudtoken.ErrorAnswer words
+// it; it unwraps to the library's error, whose text is not shown.
+type refusal struct {
+	msg string
+	err error
+}
+
+func (r refusal) Error() string { return r.msg }
+func (r refusal) Unwrap() error { return r.err }
 
 // libraryError words an x/oauth2 error by its cause: the library nests
 // the STS failure inside the impersonation call's text, each behind the
-// request line (`Post "URL": `) and an "oauth2/google: " prefix.
-type libraryError struct{ err error }
+// request line (`Post "URL": `) and an "oauth2/google: " prefix. What
+// remains is redacted: secrets, and any token-bearing field.
+type libraryError struct {
+	err     error
+	secrets []string
+}
 
 func (e libraryError) Error() string {
 	msg := dropRequestLines(e.err.Error())
@@ -300,13 +341,17 @@ func (e libraryError) Error() string {
 			msg = msg[i+len(prefix):]
 		}
 	}
-	// "status code N: BODY": the body is the endpoint's (untrusted) text.
+	// "status code N: BODY": the body is the endpoint's (untrusted) text,
+	// which may echo the request; only its error fields are kept.
 	if rest, ok := strings.CutPrefix(msg, "status code "); ok {
 		if code, body, ok := strings.Cut(rest, ": "); ok {
-			return "status code " + code + ": " + plugin.Quote(body)
+			if n, err := strconv.Atoi(code); err == nil {
+				return cloudtoken.ErrorAnswer(n, []byte(body), e.secrets...)
+			}
+			return "status code " + plugin.Quote(plugin.RedactFields(plugin.Redact(code, e.secrets...)))
 		}
 	}
-	return msg
+	return plugin.RedactFields(plugin.Redact(msg, e.secrets...))
 }
 
 // dropRequestLines removes net/http's `Get "URL": ` and `Post "URL": `
@@ -331,19 +376,46 @@ func dropRequestLines(msg string) string {
 func (e libraryError) Unwrap() error { return e.err }
 
 // failedStep says which step of a library token fetch failed, from the
-// last host called, and what to check there.
-func failedStep(host string, id identity) (what, check string) {
-	switch host {
-	case "sts.googleapis.com":
-		return "exchange the token at Google STS",
-			"check that the workload identity pool provider exists and trusts the token's issuer and audience"
-	case "iamcredentials.googleapis.com":
-		return "impersonate service account " + id.impersonate,
-			"grant the federated principal roles/iam.workloadIdentityUser (or serviceAccountTokenCreator) on " + id.impersonate
-	case "oauth2.googleapis.com", "www.googleapis.com":
-		return "get a token from Google OAuth 2.0", "check that the credentials are not revoked or expired"
-	case "":
+// last call's host and path, and what to check there. The step is the
+// endpoint of id's own configuration (a credentials file's token_url,
+// service_account_impersonation_url or credential_source url, or the
+// Google defaults) that the call went to, so that a regional or private
+// STS endpoint is still STS.
+func failedStep(host, path string, id identity) (what, check string) {
+	if host == "" {
 		return "get a Google token", "check the credentials file and its credential_source"
 	}
-	return "get the subject token from " + host, "check the credential_source of the external account configuration"
+	switch id.endpoints.step(host, path) {
+	case stepSTS:
+		return "exchange the token at Google STS endpoint " + host,
+			"check that the workload identity pool provider exists and trusts the token's issuer and audience"
+	case stepImpersonation:
+		return "impersonate service account " + id.impersonate,
+			"grant the federated principal roles/iam.workloadIdentityUser (or serviceAccountTokenCreator) on " + id.impersonate
+	case stepOAuth2:
+		return "get a token from Google OAuth 2.0", "check that the credentials are not revoked or expired"
+	case stepSubject:
+		return "get the subject token from " + host, "check the credential_source of the external account configuration"
+	}
+	if id.kind == "external_account" {
+		// Neither STS nor IAM: the credential source's own calls (AWS
+		// metadata and the like).
+		return "get the subject token from " + host, "check the credential_source of the external account configuration"
+	}
+	return "get a Google token from " + host, "check the credentials file's token_uri and that the credentials are not revoked or expired"
+}
+
+// metadataError words the library's errors: a missing path is a missing
+// account; a status carries its body, of which only the error fields are
+// shown.
+func metadataError(err error) error {
+	var nd metadata.NotDefinedError
+	var me *metadata.Error
+	switch {
+	case errors.As(err, &nd):
+		return errors.New("no such service account on the instance: HTTP 404")
+	case errors.As(err, &me):
+		return errors.New(cloudtoken.ErrorAnswer(me.Code, []byte(me.Message)))
+	}
+	return err
 }
