@@ -100,10 +100,11 @@ func RedactFields(s string) string {
 }
 
 // Sanitize makes untrusted text safe for one stderr line: folded onto one
-// line, the secrets and anything JWT-shaped redacted, control characters
-// and invalid UTF-8 replaced, cut to MaxErrorLine bytes with a marker.
+// line, the secrets, anything JWT-shaped and the values of token-bearing
+// fields (RedactFields) redacted, control characters and invalid UTF-8
+// replaced, cut to MaxErrorLine bytes with a marker.
 func Sanitize(s string, secrets ...string) string {
-	s = Redact(OneLine(s), secrets...)
+	s = RedactFields(Redact(OneLine(s), secrets...))
 	s = strings.Map(func(r rune) rune {
 		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
 			return '?'

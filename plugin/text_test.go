@@ -79,6 +79,10 @@ func TestMainUntrustedText(t *testing.T) {
 		{"1 MB image", `{"kind":"CredentialProviderRequest","apiVersion":"credentialprovider.kubelet.k8s.io/v1","image":"r.io/` + strings.Repeat("A", 1_000_000) + `"}`, echo},
 		{"5 MB cloud error with the pod's token", `{"kind":"CredentialProviderRequest","apiVersion":"credentialprovider.kubelet.k8s.io/v1","image":"r.io/a","serviceAccountToken":"` + token + `"}`, echo},
 		{"kind with escapes", `{"kind":"Cred\u001b]0;x\u0007","apiVersion":"credentialprovider.kubelet.k8s.io/v1","image":"r.io/a"}`, echo},
+		{"cloud echoes an opaque token as a form field", `{"kind":"CredentialProviderRequest","apiVersion":"credentialprovider.kubelet.k8s.io/v1","image":"r.io/a"}`,
+			func(ctx context.Context, req Request) (Answer, error) {
+				return Answer{}, &Error{What: "exchange", Err: errors.New("400: grant_type=x&subject_token=opaque-SECRET-42&scope=y")}
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -94,7 +98,7 @@ func TestMainUntrustedText(t *testing.T) {
 			if strings.ContainsAny(strings.TrimSuffix(line, "\n"), "\x00\x1b\x07\r\n") || !utf8.ValidString(line) {
 				t.Errorf("raw control bytes or invalid UTF-8 on stderr: %q", line)
 			}
-			if strings.Contains(line, token) || strings.Contains(line, "eyJzdWIi") {
+			if strings.Contains(line, token) || strings.Contains(line, "eyJzdWIi") || strings.Contains(line, "SECRET") {
 				t.Errorf("the pod's token reached stderr: %q", line)
 			}
 		})

@@ -76,7 +76,7 @@ func Parse(data []byte) (map[string]plugin.AuthConfig, error) {
 	if len(cfg.Auths) == 0 {
 		// A legacy .dockercfg holds the auths at the top level.
 		if err := json.Unmarshal(data, &cfg.Auths); err != nil || len(cfg.Auths) == 0 {
-			return nil, errors.New(`no credentials (want {"auths":{"HOST":{"auth":"<base64 user:password>"}}} or the legacy {"HOST":{"auth":...}})`)
+			return nil, errors.New(`no credentials: want {"auths":{"HOST":{"auth":"<base64 user:password>"}}} or the legacy {"HOST":{"auth":...}}`)
 		}
 	}
 	return credentials(cfg.Auths)

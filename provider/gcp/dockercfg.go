@@ -56,7 +56,7 @@ func (c clients) dockercfgToken(ctx context.Context, id identity, image, host st
 	}
 	auths, err := dockerconfig.Parse(data)
 	if err != nil {
-		return cloudtoken.Token{}, plugin.Fail("parse "+source, err, "")
+		return cloudtoken.Token{}, plugin.Fail("parse "+source, err, "check the content of "+source)
 	}
 	var ring match.Keyring
 	keyed := make(map[string]match.AuthConfig, len(auths))
