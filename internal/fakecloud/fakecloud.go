@@ -105,7 +105,22 @@ type Fault struct {
 	// client gives up (with ApplyRequest; Apply, which cannot see the
 	// client, gives up after hangCap). Status and Body are then unused.
 	Hang bool
+	// Trickle answers 200 with Body (TricklePrefix when empty), a prefix
+	// that looks like the start of a valid answer, then one more byte every
+	// TrickleEvery, forever (until the client goes away, or hangCap): a
+	// body that stays far under any size bound, so only the caller's
+	// deadline can end the read.
+	Trickle bool
 }
+
+// TricklePrefix is what a Trickle fault sends first when its Body is
+// empty: the start of a JSON token answer, so that a client that parses
+// as it reads keeps reading.
+const TricklePrefix = `{"access_token":"`
+
+// TrickleEvery is the pace of a Trickle fault: slow enough that a read
+// never ends, fast enough that an idle-read timeout never fires.
+const TrickleEvery = 500 * time.Millisecond
 
 // hangCap bounds a Hang fault that cannot see its client, so that a test
 // server's Close never waits forever.
@@ -192,6 +207,10 @@ func (fs *Faults) ApplyRequest(op string, w http.ResponseWriter, r *http.Request
 		endless(w)
 		return true
 	}
+	if fault.Trickle {
+		trickle(w, fault.Body, gone)
+		return true
+	}
 	if fault.Echo {
 		var echo []byte
 		if r != nil {
@@ -225,6 +244,37 @@ func endless(w http.ResponseWriter) {
 	_, _ = w.Write([]byte("["))
 	for {
 		if _, err := w.Write(chunk); err != nil {
+			return
+		}
+	}
+}
+
+// trickle writes prefix (TricklePrefix when empty) and then one byte every
+// TrickleEvery, flushing each, until the client hangs up (gone, or a
+// failed write when gone is nil) or hangCap passes.
+func trickle(w http.ResponseWriter, prefix string, gone <-chan struct{}) {
+	if prefix == "" {
+		prefix = TricklePrefix
+		w.Header().Set("Content-Type", "application/json")
+	}
+	w.WriteHeader(http.StatusOK)
+	rc := http.NewResponseController(w)
+	if _, err := io.WriteString(w, prefix); err != nil || rc.Flush() != nil {
+		return
+	}
+	tick := time.NewTicker(TrickleEvery)
+	defer tick.Stop()
+	limit := time.NewTimer(hangCap)
+	defer limit.Stop()
+	for {
+		select {
+		case <-gone:
+			return
+		case <-limit.C:
+			return
+		case <-tick.C:
+		}
+		if _, err := w.Write([]byte("a")); err != nil || rc.Flush() != nil {
 			return
 		}
 	}
