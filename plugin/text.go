@@ -104,7 +104,7 @@ func RedactFields(s string) string {
 // fields (RedactFields) redacted, control characters and invalid UTF-8
 // replaced, cut to MaxErrorLine bytes with a marker.
 func Sanitize(s string, secrets ...string) string {
-	s = RedactFields(Redact(OneLine(s), secrets...))
+	s = RedactFields(Redact(OneLine(goNotes.Replace(s)), secrets...))
 	s = strings.Map(func(r rune) rune {
 		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
 			return '?'
@@ -116,6 +116,14 @@ func Sanitize(s string, secrets ...string) string {
 	}
 	return s
 }
+
+// goNotes rewrites the parenthesised notes net/http appends to the errors
+// of a client with a Timeout (every SDK client and kcred's own have one): in
+// the one line they would read as a second hint, before the real one.
+var goNotes = strings.NewReplacer(
+	" (Client.Timeout exceeded while awaiting headers)", ": the attempt timed out awaiting headers",
+	" (Client.Timeout or context cancellation while reading body)", ": the attempt timed out or was canceled while reading the body",
+)
 
 // errorLine is what a failing exec prints (see Sanitize).
 func errorLine(role string, err error, secrets ...string) string {

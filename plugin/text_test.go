@@ -105,6 +105,20 @@ func TestMainUntrustedText(t *testing.T) {
 	}
 }
 
+// net/http's parenthesised timeout notes become clauses: the line keeps
+// one parenthesis, its hint.
+func TestSanitizeGoNotes(t *testing.T) {
+	for _, note := range []string{
+		"net/http: request canceled (Client.Timeout exceeded while awaiting headers)",
+		"context deadline exceeded (Client.Timeout or context cancellation while reading body)",
+	} {
+		line := errorLine("r", &Error{What: "get token", Err: errors.New(note), Check: "check the network"})
+		if strings.Count(line, "(") != 1 || !strings.HasSuffix(line, " (check the network)") || !strings.Contains(line, "timed out") {
+			t.Errorf("%q: line %q, want the timeout said without a second parenthesis", note, line)
+		}
+	}
+}
+
 func TestRedactFields(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"grant_type=x&subject_token=opaque-SECRET1&subject_token_type=urn", "grant_type=x&subject_token=[redacted]&subject_token_type=urn"},
