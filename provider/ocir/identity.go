@@ -279,13 +279,36 @@ func (s *sdkCalls) Do(req *http.Request) (*http.Response, error) {
 		resp.Body.Close()
 		resp.Body = io.NopCloser(bytes.NewReader(body))
 		s.fail(req, resp.Status+ociMessage(body), false, nil)
+	default:
+		resp.Body = &watchedBody{ReadCloser: resp.Body, fail: func(err error) {
+			s.fail(req, describeCallError(err), cloudtoken.IsTimeout(err) || cloudtoken.IsMalformed(err), err)
+		}}
 	}
 	return resp, err
 }
 
-// fail records a failed call and stops the fetch after a timeout or
-// maxFailures failures.
-func (s *sdkCalls) fail(req *http.Request, why string, timeout bool, cause error) {
+// watchedBody reports the first failed read of an answer's body as the
+// call's failure: the SDK retries its region lookup on a body it could not
+// read (over the size bound, trickling past the attempt's timeout) for
+// minutes, so without it a fetch would only end at its deadline, saying
+// nothing of why.
+type watchedBody struct {
+	io.ReadCloser
+	once sync.Once
+	fail func(error)
+}
+
+func (b *watchedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF {
+		b.once.Do(func() { b.fail(err) })
+	}
+	return n, err
+}
+
+// fail records a failed call and stops the fetch after a timeout (or
+// another failure no retry mends: stop) or maxFailures failures.
+func (s *sdkCalls) fail(req *http.Request, why string, stop bool, cause error) {
 	endpoint, check := s.describe(req)
 	var err error = errors.New(why)
 	if cause != nil {
@@ -295,7 +318,7 @@ func (s *sdkCalls) fail(req *http.Request, why string, timeout bool, cause error
 	defer s.mu.Unlock()
 	s.failures++
 	s.last = &plugin.Error{What: endpoint, Err: err, Check: check}
-	if (timeout || s.failures >= maxFailures) && !s.stopped {
+	if (stop || s.failures >= maxFailures) && !s.stopped {
 		s.stopped = true
 		close(s.stop)
 	}
