@@ -2,44 +2,91 @@ package ecr_test
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/kcred/kcred/internal/fakecloud"
 	"github.com/kcred/kcred/internal/providertest"
+	"github.com/kcred/kcred/plugin"
 	"github.com/kcred/kcred/provider/ecr"
 )
 
-// Every AWS endpoint an exec reads from, answering an endless body: each
-// exec still ends with its one line, within the fetch bound and bounded
-// memory (the bound sits under the SDK's own clients).
-func TestEndlessBodies(t *testing.T) {
-	c := newCloud(t)
+// boundsCase is one ECR flow with one of its operations broken: the calls
+// before it work, so that the broken one is reached.
+type boundsCase struct {
+	name, op string
+	env      []string
+	// image is privateImage when empty.
+	image string
+	// sa sends a pod's token and role annotation.
+	sa bool
+	// want is what the error line must name: the step that failed.
+	want string
+}
+
+// boundsCases wires c for every flow and returns, for each operation an
+// exec reads a body from, the flow that reaches it. (No flow reads the
+// instance identity document: the region comes from the registry host.)
+func boundsCases(t *testing.T, c *cloud) []boundsCase {
 	a := c.aws
 	a.TrustRole(podRole)
 	tokenFile := writeFile(t, filepath.Join(t.TempDir(), "token"), providertest.Token())
-	base := c.world.Env
-	tests := []struct {
-		name string
-		op   string
-		env  []string
-		sa   bool
-	}{
-		{"ECR token", fakecloud.OpECRToken, a.StaticEnv(), false},
-		{"instance metadata token", fakecloud.OpIMDSToken, []string{"AWS_EC2_METADATA_DISABLED=false"}, false},
-		{"instance metadata credentials", fakecloud.OpIMDSCredentials, []string{"AWS_EC2_METADATA_DISABLED=false"}, false},
-		{"container credentials", fakecloud.OpContainerCreds, a.ContainerEnv(c.url), false},
-		{"web identity (node)", fakecloud.OpSTSWebIdentity, []string{"AWS_WEB_IDENTITY_TOKEN_FILE=" + tokenFile, "AWS_ROLE_ARN=" + podRole}, false},
-		{"web identity (pod)", fakecloud.OpSTSWebIdentity, a.StaticEnv(), true},
+	imds := []string{"AWS_EC2_METADATA_DISABLED=false"}
+	return []boundsCase{
+		{name: "ECR token", op: fakecloud.OpECRToken, env: a.StaticEnv(), want: "ECR"},
+		{name: "ECR Public token", op: fakecloud.OpECRPublicToken, env: a.StaticEnv(), image: "public.ecr.aws/lambda/python", want: "ECR Public"},
+		{name: "instance metadata token", op: fakecloud.OpIMDSToken, env: imds, want: "EC2 IMDS"},
+		{name: "instance metadata role", op: fakecloud.OpIMDSRole, env: imds, want: "EC2 IMDS"},
+		{name: "instance metadata credentials", op: fakecloud.OpIMDSCredentials, env: imds, want: "EC2 IMDS"},
+		{name: "ECR token after instance metadata", op: fakecloud.OpECRToken, env: imds, want: "ECR"},
+		{name: "container credentials", op: fakecloud.OpContainerCreds, env: a.ContainerEnv(c.url), want: "get node credentials"},
+		{name: "web identity (node)", op: fakecloud.OpSTSWebIdentity, env: []string{"AWS_WEB_IDENTITY_TOKEN_FILE=" + tokenFile, "AWS_ROLE_ARN=" + podRole}, want: "AssumeRoleWithWebIdentity"},
+		{name: "web identity (pod)", op: fakecloud.OpSTSWebIdentity, env: a.StaticEnv(), sa: true, want: "assume role " + podRole},
+		{name: "ECR token after web identity (pod)", op: fakecloud.OpECRToken, env: a.StaticEnv(), sa: true, want: "ECR"},
 	}
-	for _, tt := range tests {
+}
+
+// run runs tt with fault on its one operation, and checks the exec against
+// bound (see providertest.BoundedWithin).
+func (tt boundsCase) run(t *testing.T, c *cloud, fault fakecloud.Fault, bound time.Duration) {
+	t.Helper()
+	c.aws.Inject(tt.op, fault)
+	t.Cleanup(c.aws.Clear)
+	image := tt.image
+	if image == "" {
+		image = privateImage
+	}
+	req := providertest.NewRequest(image)
+	if tt.sa {
+		req.SAToken, req.Annotations = providertest.Token(), map[string]string{roleARNAnn: podRole}
+	}
+	line := providertest.BoundedWithin(t, bound, ecr.Role.Name, nil, append(append([]string{}, c.world.Env...), tt.env...), req)
+	if !strings.Contains(line, tt.want) {
+		t.Errorf("error line %q does not name what failed: want %q", line, tt.want)
+	}
+}
+
+// Every AWS endpoint an exec reads from, each flooded on its own with an
+// endless body, the calls before it working: each exec still ends with its
+// one line, within the fetch bound and bounded memory (the bound sits
+// under the SDK's own clients).
+func TestEndlessBodies(t *testing.T) {
+	c := newCloud(t)
+	for _, tt := range boundsCases(t, c) {
 		t.Run(tt.name, func(t *testing.T) {
-			a.Inject(tt.op, fakecloud.Fault{Endless: true})
-			t.Cleanup(a.Clear)
-			req := providertest.NewRequest(privateImage)
-			if tt.sa {
-				req.SAToken, req.Annotations = providertest.Token(), map[string]string{roleARNAnn: podRole}
-			}
-			providertest.Bounded(t, ecr.Role.Name, nil, append(append([]string{}, base...), tt.env...), req)
+			tt.run(t, c, fakecloud.Fault{Endless: true}, plugin.FetchTimeout)
 		})
+	}
+}
+
+// TestTrickledBody: an ECR token answer that trickles in, a byte at a time
+// and far under the size bound, is ended by the fetch bound.
+func TestTrickledBody(t *testing.T) {
+	c := newCloud(t)
+	for _, tt := range boundsCases(t, c) {
+		if tt.name == "ECR token" {
+			tt.run(t, c, fakecloud.Fault{Trickle: true}, plugin.FetchTimeout+providertest.ExecSlack)
+		}
 	}
 }
