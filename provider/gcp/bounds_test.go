@@ -42,7 +42,6 @@ func boundsFlows(t *testing.T, h *harness) []boundsFlow {
 		}
 		_, _ = w.Write([]byte(`{"auths":{"gcr.io":{"username":"u","password":"secret-b"}}}`))
 	}))
-	t.Cleanup(func() { h.proxy.Route("config.example.com", http.NotFoundHandler()) })
 	subject := h.file("subject", podJWT("node-1"))
 	adc := func(sa string) []string {
 		return []string{"GOOGLE_APPLICATION_CREDENTIALS=" + h.file("adc-"+sa+".json", externalAccount(subject, sa))}
