@@ -3,6 +3,8 @@ package kubelet
 import (
 	"strconv"
 	"strings"
+
+	"github.com/kcred/kcred/internal/ascii"
 )
 
 // The formats and messages of apimachinery's validation of qualified names
@@ -57,11 +59,11 @@ func isQualifiedName(value string) []string {
 
 // isQualifiedNamePart matches qualifiedNameFmt whole.
 func isQualifiedNamePart(s string) bool {
-	if s == "" || !isAlnum(s[0]) || !isAlnum(s[len(s)-1]) {
+	if s == "" || !ascii.IsAlnum(s[0]) || !ascii.IsAlnum(s[len(s)-1]) {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; !isAlnum(c) && c != '-' && c != '_' && c != '.' {
+		if c := s[i]; !ascii.IsAlnum(c) && c != '-' && c != '_' && c != '.' {
 			return false
 		}
 	}
@@ -73,24 +75,16 @@ func isQualifiedNamePart(s string) bool {
 // with a letter or digit.
 func isDNS1123Subdomain(s string) bool {
 	for label := range strings.SplitSeq(s, ".") {
-		if label == "" || !isLowerAlnum(label[0]) || !isLowerAlnum(label[len(label)-1]) {
+		if label == "" || !ascii.IsLowerAlnum(label[0]) || !ascii.IsLowerAlnum(label[len(label)-1]) {
 			return false
 		}
 		for i := 0; i < len(label); i++ {
-			if c := label[i]; !isLowerAlnum(c) && c != '-' {
+			if c := label[i]; !ascii.IsLowerAlnum(c) && c != '-' {
 				return false
 			}
 		}
 	}
 	return true
-}
-
-func isAlnum(c byte) bool {
-	return isLowerAlnum(c) || 'A' <= c && c <= 'Z'
-}
-
-func isLowerAlnum(c byte) bool {
-	return 'a' <= c && c <= 'z' || '0' <= c && c <= '9'
 }
 
 // regexError is content.RegexError's text.

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/kcred/kcred/internal/ascii"
 )
 
 // This file is github.com/distribution/reference's ParseNormalizedNamed
@@ -171,7 +173,7 @@ func isPathComponent(s string) bool {
 	i := 0
 	for {
 		start := i
-		for i < len(s) && isLowerAlnum(s[i]) {
+		for i < len(s) && ascii.IsLowerAlnum(s[i]) {
 			i++
 		}
 		if i == start {
@@ -204,7 +206,7 @@ func isDomainAndPort(s string) bool {
 		// A ':' after any ']' can only start the port: neither a domain
 		// name nor a bracketed address ends in one.
 		host = s[:i]
-		if !isDigits(s[i+1:]) {
+		if !ascii.IsDigits(s[i+1:]) {
 			return false
 		}
 	}
@@ -219,7 +221,7 @@ func isDomainAndPort(s string) bool {
 // component being letters, digits and '-', not starting or ending in '-'.
 func isDomainName(s string) bool {
 	for c := range strings.SplitSeq(s, ".") {
-		if c == "" || c[0] == '-' || c[len(c)-1] == '-' || !all(c, func(b byte) bool { return b == '-' || isAlnum(b) }) {
+		if c == "" || c[0] == '-' || c[len(c)-1] == '-' || !all(c, func(b byte) bool { return b == '-' || ascii.IsAlnum(b) }) {
 			return false
 		}
 	}
@@ -240,10 +242,10 @@ func isDigest(s string) bool {
 	}
 	i := 0
 	for {
-		if i >= len(alg) || !isAlpha(alg[i]) {
+		if i >= len(alg) || !ascii.IsAlpha(alg[i]) {
 			return false
 		}
-		for i < len(alg) && isAlnum(alg[i]) {
+		for i < len(alg) && ascii.IsAlnum(alg[i]) {
 			i++
 		}
 		if i == len(alg) {
@@ -293,17 +295,7 @@ func all(s string, ok func(byte) bool) bool {
 	return true
 }
 
-func isDigits(s string) bool {
-	return s != "" && all(s, func(c byte) bool { return '0' <= c && c <= '9' })
-}
-
-func isLowerAlnum(c byte) bool { return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' }
-
-func isAlpha(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
-
-func isAlnum(c byte) bool { return isAlpha(c) || '0' <= c && c <= '9' }
-
-func isWord(c byte) bool { return isAlnum(c) || c == '_' }
+func isWord(c byte) bool { return ascii.IsAlnum(c) || c == '_' }
 
 func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
 

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/kcred/kcred/internal/ascii"
 )
 
 // DefaultCacheDir is where the token cache lives when neither --cache-dir nor
@@ -93,7 +95,7 @@ func joinVerbosity(args []string) []string {
 		if a == "--" {
 			return append(out, args[i:]...)
 		}
-		if (a == "-v" || a == "--v") && i+1 < len(args) && isDigits(args[i+1]) {
+		if (a == "-v" || a == "--v") && i+1 < len(args) && ascii.IsDigits(args[i+1]) {
 			out = append(out, "--v="+args[i+1])
 			i++
 			continue
@@ -101,18 +103,6 @@ func joinVerbosity(args []string) []string {
 		out = append(out, a)
 	}
 	return out
-}
-
-func isDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // ParseInterspersed parses flags wherever they appear among the positional

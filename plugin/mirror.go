@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/kcred/kcred/internal/ascii"
 	"github.com/kcred/kcred/match"
 )
 
@@ -120,7 +121,7 @@ func parseMirror(item string) (Mirror, error) {
 }
 
 func isPort(s string) bool {
-	return s != "" && len(s) <= 5 && isDigits(s)
+	return s != "" && len(s) <= 5 && ascii.IsDigits(s)
 }
 
 // isPortPath reports whether s is a port, optionally followed by the

@@ -75,11 +75,13 @@ func Redact(s string, secrets ...string) string {
 // form pair (subject_token=VALUE), a JSON member ("access_token": "VALUE",
 // also inside an already quoted string) or a header-like pair: endpoints
 // and proxies echo requests in their error bodies, and a token that is not
-// JWT-shaped (an opaque subject token, a refresh token) escapes Redact.
+// JWT-shaped (an opaque subject token, a refresh token) escapes Redact. A
+// quoted value is matched to its closing quote (a PEM key, a password with
+// spaces), or to the end of a text that was cut inside it.
 var secretFieldPattern = sync.OnceValue(func() *regexp.Regexp {
 	return regexp.MustCompile(`(?i)((?:subject|access|id|refresh|actor|session)_?token|assertion|client_?secret|private_?key(?:_id)?|password)` +
-		`(\\?["']?\s*[:=]\s*\\?["']?)` +
-		`([^"'&\s,;}\\]+)`)
+		`(\\?["']?\s*[:=]\s*)` +
+		`(\\"(?:[^\\]|\\[^"])*(?:\\"|$)|"(?:[^"\\]|\\.)*(?:"|$)|'[^']*(?:'|$)|[^"'&\s,;}\\]+)`)
 })
 
 // secretFieldNames are lowercase pieces of every field name the pattern
@@ -89,14 +91,30 @@ var secretFieldNames = []string{"token", "assertion", "secret", "key", "password
 // RedactFields replaces the value of every token-bearing field (form, JSON
 // or header-like: subject_token, access_token, id_token, refresh_token,
 // assertion, client_secret, private_key, password and their camelCase
-// spellings) in untrusted text s with "[redacted]", keeping the names so
-// that the text still says what was sent.
+// spellings) in untrusted text s with "[redacted]", keeping the names and
+// quotes so that the text still says what was sent.
 func RedactFields(s string) string {
 	lower := strings.ToLower(s)
 	if !slices.ContainsFunc(secretFieldNames, func(n string) bool { return strings.Contains(lower, n) }) {
 		return s
 	}
-	return secretFieldPattern().ReplaceAllString(s, "${1}${2}[redacted]")
+	re := secretFieldPattern()
+	return re.ReplaceAllStringFunc(s, func(m string) string {
+		g := re.FindStringSubmatch(m)
+		value := g[3]
+		quote := ""
+		for _, q := range []string{`\"`, `"`, `'`} {
+			if strings.HasPrefix(value, q) {
+				quote = q
+				break
+			}
+		}
+		closing := ""
+		if quote != "" && len(value) > len(quote) && strings.HasSuffix(value, quote) {
+			closing = quote
+		}
+		return g[1] + g[2] + quote + "[redacted]" + closing
+	})
 }
 
 // Sanitize makes untrusted text safe for one stderr line: folded onto one
@@ -104,7 +122,8 @@ func RedactFields(s string) string {
 // fields (RedactFields) redacted, control characters and invalid UTF-8
 // replaced, cut to MaxErrorLine bytes with a marker.
 func Sanitize(s string, secrets ...string) string {
-	s = RedactFields(Redact(OneLine(goNotes.Replace(s)), secrets...))
+	// Redact before folding: a multi-line secret matches only as it was.
+	s = RedactFields(OneLine(goNotes.Replace(Redact(s, secrets...))))
 	s = strings.Map(func(r rune) rune {
 		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
 			return '?'

@@ -127,6 +127,11 @@ func TestRedactFields(t *testing.T) {
 		{"assertion=SECRET4 client_secret=SECRET5", "assertion=[redacted] client_secret=[redacted]"},
 		{`{"accessToken":"SECRET6","expireTime":"2030"}`, `{"accessToken":"[redacted]","expireTime":"2030"}`},
 		{"ID_TOKEN: SECRET7", "ID_TOKEN: [redacted]"},
+		{`{"private_key": "-----BEGIN PRIVATE KEY-----\nMIIEvSECRET8\n-----END PRIVATE KEY-----\n", "x": 1}`, `{"private_key": "[redacted]", "x": 1}`},
+		{`{"password": "correct horse SECRET9"}`, `{"password": "[redacted]"}`},
+		{`"client_secret":"ab\"cdSECRET10"`, `"client_secret":"[redacted]"`},
+		{`{"private_key": "-----BEGIN PRIVATE KEY-----\nMIIcut SECRET11`, `{"private_key": "[redacted]`},
+		{`'password': 'two words' ok`, `'password': '[redacted]' ok`},
 		{"oauth2: server response missing access_token", "oauth2: server response missing access_token"},
 		{"status 403: nothing here", "status 403: nothing here"},
 	}
@@ -134,5 +139,15 @@ func TestRedactFields(t *testing.T) {
 		if got := RedactFields(tt.in); got != tt.want {
 			t.Errorf("RedactFields(%q)\n got %q\nwant %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+// TestSanitizeMultiLineSecret: a known secret that spans lines (a PEM key)
+// is redacted before the text is folded onto one line.
+func TestSanitizeMultiLineSecret(t *testing.T) {
+	key := "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqSECRET\n-----END PRIVATE KEY-----"
+	got := Sanitize("read key:\n"+key+"\nfailed", key)
+	if strings.Contains(got, "SECRET") || got != "read key: [redacted] failed" {
+		t.Errorf("Sanitize = %q", got)
 	}
 }

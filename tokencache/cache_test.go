@@ -514,4 +514,11 @@ func TestSetExpiry(t *testing.T) {
 	if b, err := os.ReadFile(filepath.Join(c.dir.Path(), "other.json")); err != nil || string(b) != "{}" {
 		t.Fatalf("a file that is no entry was changed: %q, %v", b, err)
 	}
+	missing := filepath.Join(t.TempDir(), "absent")
+	if _, err := SetExpiry(missing, at); err == nil {
+		t.Fatal("SetExpiry of a missing directory: no error")
+	}
+	if _, err := os.Stat(missing); !os.IsNotExist(err) {
+		t.Fatalf("SetExpiry created %s", missing)
+	}
 }

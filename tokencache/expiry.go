@@ -2,18 +2,23 @@ package tokencache
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"time"
 )
 
-// SetExpiry sets the expiry of every entry in the cache directory dir to at
-// and returns how many entries it changed. It is for tests of what is built
-// on the cache (the conformance suite, internal/providertest): an entry an
+// SetExpiry sets the expiry of every entry in the existing cache directory
+// dir to at and returns how many entries it changed. It is test support,
+// which kcred itself never calls: for tests of what is built on the cache (the conformance suite, internal/providertest): an entry an
 // exec stored while fresh can then be found inside Margin, or expired, by
 // the next exec without waiting minutes of real time or faking the clock of
 // every package an exec runs through. The credential and key of each entry
 // are kept; files that are not entries Do would read are left alone.
 func SetExpiry(dir string, at time.Time) (int, error) {
+	// Open would create a missing directory.
+	if fi, err := os.Lstat(dir); err != nil || !fi.IsDir() {
+		return 0, fmt.Errorf("%s is not a cache directory", dir)
+	}
 	c := Open(dir, nil)
 	if c == nil {
 		return 0, fmt.Errorf("%s is not a usable cache directory", dir)

@@ -6,7 +6,7 @@
 // kubelet's own packages are so that decoding errors, which print Go type
 // names, read the same. The decoders reuse sigs.k8s.io/json and
 // sigs.k8s.io/yaml, the libraries apimachinery's serializer is built on.
-// The tests of packages plugin and kubelet keep apimachinery and
+// The tests of this package and of plugin and kubelet keep apimachinery and
 // k8s.io/kubelet as the oracle (differential tables and fuzz targets).
 package kubeapi
 

@@ -188,7 +188,9 @@ func describeTransportError(msg string) string {
 			continue
 		}
 		l, _, _ = strings.Cut(l, ". To troubleshoot")
-		return out + " " + plugin.Bound(l)
+		// Quoted: a transport error carries parentheses of its own
+		// ("(Client.Timeout exceeded ...)") that would read as a hint.
+		return out + " " + plugin.Quote(l)
 	}
 	return out
 }

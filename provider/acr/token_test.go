@@ -48,7 +48,9 @@ func FuzzParseChallenge(f *testing.F) {
 
 func TestDescribeTransportError(t *testing.T) {
 	tests := map[string]string{
-		"ClientSecretCredential: unable to resolve an endpoint: server response error:\n Get \"https://login.example/t\": proxyconnect tcp: dial tcp 127.0.0.1:1: connect: connection refused. To troubleshoot, visit https://aka.ms/x": "ClientSecretCredential: unable to resolve an endpoint: server response error: Get \"https://login.example/t\": proxyconnect tcp: dial tcp 127.0.0.1:1: connect: connection refused",
+		"ClientSecretCredential: unable to resolve an endpoint: server response error:\n Get \"https://login.example/t\": proxyconnect tcp: dial tcp 127.0.0.1:1: connect: connection refused. To troubleshoot, visit https://aka.ms/x": "ClientSecretCredential: unable to resolve an endpoint: server response error: \"Get \\\"https://login.example/t\\\": proxyconnect tcp: dial tcp 127.0.0.1:1: connect: connection refused\"",
+		// The transport's own parentheses stay inside the quotes.
+		"unable to resolve an endpoint: server response error:\n Get \"https://login.example/t\": context deadline exceeded (Client.Timeout exceeded while awaiting headers)": "unable to resolve an endpoint: server response error: \"Get \\\"https://login.example/t\\\": context deadline exceeded (Client.Timeout exceeded while awaiting headers)\"",
 		// A body on a later line is never quoted.
 		"unable to resolve an endpoint: server response error:\n http call(x) error: reply status code was 500:\n{\"secret\":\"body\"}": "unable to resolve an endpoint: server response error:",
 		"one line": "one line",

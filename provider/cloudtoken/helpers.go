@@ -169,5 +169,7 @@ func ErrorAnswer(status int, body []byte, secrets ...string) string {
 // quoteField redacts one field of an error answer, then quotes it (which
 // bounds it): redacting first, so that no cut leaves half a secret.
 func quoteField(s string, secrets []string) string {
-	return plugin.Quote(plugin.RedactFields(plugin.Redact(plugin.OneLine(s), secrets...)))
+	// Redact before folding: a multi-line secret (a PEM key) matches only
+	// as it was.
+	return plugin.Quote(plugin.RedactFields(plugin.OneLine(plugin.Redact(s, secrets...))))
 }

@@ -281,7 +281,7 @@ type credentialsHead struct {
 	Type           string `json:"type"`
 	Audience       string `json:"audience"`
 	Impersonation  string `json:"service_account_impersonation_url"`
-	TokenURL       string `json:"token_url"` // external_account's STS
+	TokenURL       string `json:"token_url"` // external_account's STS, external_account_authorized_user's OAuth 2.0
 	TokenURI       string `json:"token_uri"` // service_account's OAuth 2.0
 	UniverseDomain string `json:"universe_domain"`
 	Source         struct {
@@ -308,6 +308,11 @@ func fileIdentity(path string, data []byte) identity {
 		id.impersonate = name[strings.LastIndex(name, "/")+1:]
 	}
 	id.endpoints = endpoints{impersonation: head.Impersonation, subject: head.Source.URL, oauth2: head.TokenURI}
+	if head.Type == "external_account_authorized_user" {
+		// Its refresh goes to its token_url (an STS host, but an OAuth 2.0
+		// refresh-token grant).
+		id.endpoints.oauth2 = head.TokenURL
+	}
 	if id.endpoints.oauth2 == "" {
 		id.endpoints.oauth2 = head.SourceCredentials.TokenURI
 	}

@@ -65,6 +65,7 @@ func TestFailedStep(t *testing.T) {
 	urlSource := file(`{"type":"external_account",` + imp + `,"credential_source":{"url":"http://169.254.169.254/computeMetadata/v1/token"}}`)
 	aws := file(`{"type":"external_account","credential_source":{"environment_id":"aws1"}}`)
 	user := file(`{"type":"authorized_user","refresh_token":"r"}`)
+	extUser := file(`{"type":"external_account_authorized_user","token_url":"https://sts.googleapis.com/v1/oauthtoken","refresh_token":"r"}`)
 	key := file(`{"type":"service_account","token_uri":"https://oauth2.corp.example/token"}`)
 	pod := identity{source: fromFederation, impersonate: "a@b.iam.gserviceaccount.com",
 		endpoints: endpoints{sts: stsTokenURL, impersonation: impersonationURL("a@b.iam.gserviceaccount.com")}}
@@ -83,6 +84,7 @@ func TestFailedStep(t *testing.T) {
 		{"url source", urlSource, "169.254.169.254", "/computeMetadata/v1/token", "subject token from 169.254.169.254"},
 		{"AWS source", aws, "169.254.169.254", "/latest/meta-data/placement/region", "subject token from 169.254.169.254"},
 		{"refresh token", user, "oauth2.googleapis.com", "/token", "OAuth 2.0"},
+		{"external account user", extUser, "sts.googleapis.com", "/v1/oauthtoken", "OAuth 2.0"},
 		{"key with its token_uri", key, "oauth2.corp.example", "/token", "OAuth 2.0"},
 		{"key, another host", key, "proxy.example", "/x", "get a Google token from proxy.example"},
 		{"pod STS", pod, "sts.googleapis.com", "/v1/token", "Google STS"},

@@ -9,6 +9,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/kcred/kcred/internal/safefile"
+	"github.com/kcred/kcred/plugin"
 )
 
 // AuthMethod is which OCI principal signs the token request.
@@ -166,7 +167,7 @@ func checkConfig(raw rawConfig, prefix string) (Config, error) {
 		c.Validate = true
 	case "", "disabled":
 	default:
-		c.Ignored = fmt.Sprintf("%s=%q is neither enabled nor disabled: token validation stays off, as upstream", name(envValidation, "tokenValidation"), string(raw.Validation))
+		c.Ignored = fmt.Sprintf("%s=%s is neither enabled nor disabled: token validation stays off, as upstream", name(envValidation, "tokenValidation"), plugin.Quote(string(raw.Validation)))
 	}
 	return c, nil
 }

@@ -316,18 +316,20 @@ func createCgroups() (root string, dirs []string, lock *os.File, err error) {
 	}
 	// The name is random, not the PID: in the node's PID namespace every
 	// run has the same few PIDs.
-	first, lock, err := lockedCgroup(hs[0])
+	first, held, err := lockedCgroup(hs[0])
 	if err != nil {
 		return "", nil, nil, err
 	}
 	root = "/" + filepath.Base(first)
-	dirs = []string{first}
+	// made and held are locals: the error returns below clear the named
+	// results before this deferred cleanup runs.
+	made := []string{first}
 	defer func() {
 		if err != nil {
-			for _, d := range dirs {
+			for _, d := range made {
 				_ = os.Remove(d)
 			}
-			lock.Close()
+			held.Close()
 		}
 	}()
 	for _, h := range hs[1:] {
@@ -335,9 +337,9 @@ func createCgroups() (root string, dirs []string, lock *os.File, err error) {
 		if err := os.Mkdir(dir, 0o755); err != nil {
 			return "", nil, nil, fmt.Errorf("create cgroup %s: %w", dir, err)
 		}
-		dirs = append(dirs, dir)
+		made = append(made, dir)
 	}
-	for _, dir := range dirs {
+	for _, dir := range made {
 		for _, f := range []string{"cpuset.cpus", "cpuset.mems"} {
 			v, err := os.ReadFile(filepath.Join(filepath.Dir(dir), f))
 			if err != nil {
@@ -348,7 +350,7 @@ func createCgroups() (root string, dirs []string, lock *os.File, err error) {
 			}
 		}
 	}
-	return root, dirs, lock, nil
+	return root, made, held, nil
 }
 
 // lockedCgroup creates a cgroup of a new name in hierarchy h and locks it.
