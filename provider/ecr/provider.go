@@ -165,6 +165,11 @@ func explain(err error, h Host) error {
 	var ae smithy.APIError
 	var oe *smithy.OperationError
 	switch {
+	// First: an answer that timed out while it came in (a trickling
+	// body) is also a deserialization error, but says nothing against
+	// the endpoint's identity.
+	case cloudtoken.IsTimeout(err):
+		check = "no complete answer from " + endpointOf(err, h) + " in time: check that the node reaches it, and HTTPS_PROXY/NO_PROXY"
 	// Before the network check: the pinned SDK (go.mod) reports a body
 	// cut short as a deserialization error wrapping io.ErrUnexpectedEOF.
 	case errors.As(err, &de) || cloudtoken.IsMalformed(err):
