@@ -132,6 +132,7 @@ func roleFailures(t *testing.T) map[string][]failure {
 			{name: "config not YAML", args: []string{"--config", file("ocir-bad.yaml", "registryProtocol: [", 0o600)}},
 			{name: "unknown auth method", env: []string{"OCIR_AUTH_METHOD=bogus"}},
 			{name: "unknown protocol", env: []string{"REGISTRY_PROTOCOL=ftp"}},
+			{name: "relative token path", env: []string{"REGISTRY_TOKEN_PATH=20180419/docker/token"}},
 			{name: "refusing cloud", env: []string{ociMeta}, stdin: request(plugin.APIVersionV1, ocirImage)},
 		},
 		"ecr-credential-provider": {

@@ -146,7 +146,7 @@ func checkConfig(raw rawConfig, prefix string) (Config, error) {
 		c.TokenPath = DefaultTokenPath
 	}
 	if !strings.HasPrefix(c.TokenPath, "/") || strings.ContainsAny(c.TokenPath, " \t\r\n#") {
-		return Config{}, fmt.Errorf("%s=%q is not a URL path (want %s)", name(envTokenPath, "registryTokenPath"), c.TokenPath, DefaultTokenPath)
+		return Config{}, fmt.Errorf("%s=%q: want a URL path such as %s", name(envTokenPath, "registryTokenPath"), c.TokenPath, DefaultTokenPath)
 	}
 	switch c.Protocol {
 	case "":

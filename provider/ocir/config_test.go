@@ -27,7 +27,7 @@ func TestLoadConfigEnv(t *testing.T) {
 		{"bad protocol", map[string]string{"REGISTRY_PROTOCOL": "ftp"}, Config{}, `REGISTRY_PROTOCOL="ftp": want https or http`},
 		{"bad auth method", map[string]string{"OCIR_AUTH_METHOD": "RESOURCE_PRINCIPAL"}, Config{}, `OCIR_AUTH_METHOD="RESOURCE_PRINCIPAL": want INSTANCE_PRINCIPAL or USER_PRINCIPAL`},
 		{"validation neither enabled nor disabled", map[string]string{"TOKEN_VALIDATION": "true"}, withIgnored(def, `TOKEN_VALIDATION="true" is neither enabled nor disabled: token validation stays off, as upstream`), ""},
-		{"relative token path", map[string]string{"REGISTRY_TOKEN_PATH": "20180419/docker/token"}, Config{}, "REGISTRY_TOKEN_PATH=\"20180419/docker/token\" is not a URL path"},
+		{"relative token path", map[string]string{"REGISTRY_TOKEN_PATH": "20180419/docker/token"}, Config{}, "REGISTRY_TOKEN_PATH=\"20180419/docker/token\": want a URL path"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
