@@ -14,7 +14,10 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo deve
 # Static (no cgo: the binary is copied onto nodes of any libc) and
 # reproducible: no paths, no build ID, no VCS stamp (the version says the
 # commit), so the bytes depend only on the source, the Go version and VERSION.
-BUILD := CGO_ENABLED=0 $(GO) build -trimpath -buildvcs=false -ldflags='-s -w -buildid= -X github.com/kcred/kcred/plugin.version=$(VERSION)'
+# The link strips debug information (-s -w), so the compiler is told not to
+# write it (-dwarf=false): a cold build takes a fifth less CPU.
+COMPILE := CGO_ENABLED=0 $(GO) build -trimpath -buildvcs=false -gcflags=all=-dwarf=false
+BUILD := $(COMPILE) -ldflags='-s -w -buildid= -X github.com/kcred/kcred/plugin.version=$(VERSION)'
 # The same for bin/ but with Go's build ID kept: it is how go build sees that
 # bin/kcred is up to date, so a warm make demo or make build links nothing.
 DEVBUILD := $(subst -buildid= ,,$(BUILD))
@@ -117,10 +120,16 @@ fuzz:
 	@$(ISOLATED) env $(OFFLINE) FUZZTIME=$${FUZZTIME:-2000x} scripts/fuzz-smoke
 
 # Only what the demo links is fetched and compiled: not the judge, not the
-# test-only modules.
+# test-only modules. On a cold machine the standard library packages that
+# kcred's own code names (listed offline, before any module is fetched) are
+# compiled while the modules download: the cache then has them for the build.
+DEMO := ./cmd/kcred ./cmd/kcred-demo
 demo:
-	@echo "fetching modules and building kcred and the demo (first time: a few minutes)"
-	@$(DEVBUILD) -o bin/ ./cmd/kcred ./cmd/kcred-demo
+	@echo "fetching modules and building kcred and the demo (first time: about 2 minutes)"
+	@std="$$(GOPROXY=off $(GO) list -e -deps -f '{{if .Standard}}{{.ImportPath}}{{end}}' $(DEMO) 2>/dev/null)"; \
+		{ [ -z "$$std" ] || $(COMPILE) $$std; } & \
+		$(GO) list -deps $(DEMO) >/dev/null; fetched=$$?; wait $$!; [ $$fetched = 0 ]
+	@$(DEVBUILD) -o bin/ $(DEMO)
 	@echo "running the demo in a loopback-only network namespace"
 	@$(ISOLATED) env $(OFFLINE) bin/kcred-demo --kcred bin/kcred
 
