@@ -485,13 +485,19 @@ disabled_plugins = ["io.containerd.tracing.processor.v1.otlp", "io.containerd.in
 [plugins.'io.containerd.cri.v1.runtime']
   # No CAP_SYS_RESOURCE here: runc could not lower the OOM score.
   restrict_oom_score_adj = true
+  # The pods use the host's network, but the CRI plugin still creates its
+  # CNI configuration directory at start: /etc/cni/net.d by default.
+  [plugins.'io.containerd.cri.v1.runtime'.cni]
+    bin_dirs = [%[10]q]
+    conf_dir = %[11]q
   [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
     runtime_type = "io.containerd.runc.v2"
     [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
       BinaryName = %[9]q
       SystemdCgroup = false
 `, filepath.Join(d, "root"), filepath.Join(d, "state"), filepath.Join(n.o.Dir, "tmp"), n.sock, n.sock+".ttrpc",
-		filepath.Join(d, "opt"), PauseImage, filepath.Join(d, "certs.d"), n.o.Bin.Runc)
+		filepath.Join(d, "opt"), PauseImage, filepath.Join(d, "certs.d"), n.o.Bin.Runc,
+		filepath.Join(d, "cni", "bin"), filepath.Join(d, "cni", "net.d"))
 	cfgPath := filepath.Join(d, "config.toml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		return err
