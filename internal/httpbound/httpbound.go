@@ -16,9 +16,11 @@ import (
 )
 
 // MaxBody is the largest response body any cloud endpoint kcred talks to
-// may send. Token answers are a few KiB; 1 MiB leaves room for verbose
-// error documents.
-const MaxBody = 1 << 20
+// may send. Token answers are a few KiB; 512 KiB leaves room for verbose
+// error documents. It is below the 1 MiB at which x/oauth2 stops reading on
+// its own: a flood then fails here, with ErrTooLarge, instead of reaching
+// the library as a cut JSON document ("unexpected end of JSON input").
+const MaxBody = 512 << 10
 
 // ErrTooLarge is the error a read returns past MaxBody, and a round trip
 // whose Content-Length announces more.

@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/kcred/kcred/internal/exectest"
+	"github.com/kcred/kcred/internal/httpbound"
 	"github.com/kcred/kcred/plugin"
 	"github.com/kcred/kcred/tokencache"
 )
@@ -412,6 +413,22 @@ func BoundedWithin(t *testing.T, bound time.Duration, role string, args, env []s
 	}
 	t.Logf("%s, %d MiB: %s", res.Wall.Round(10*time.Millisecond), res.MaxRSS>>20, line)
 	return line
+}
+
+// Flooded checks the error line of an exec whose answer was an endless
+// body: it gives the cause, httpbound's bound, not a symptom of it (a cut
+// JSON document, an SDK's bare summary). instead, when set, is what the
+// line says in its place, for an SDK that goes on to another call after
+// the failed read and reports that one.
+func Flooded(t *testing.T, line, instead string) {
+	t.Helper()
+	want := httpbound.ErrTooLarge.Error()
+	if instead != "" {
+		want = instead
+	}
+	if !strings.Contains(line, want) {
+		t.Errorf("error line %q after an endless body does not say %q", line, want)
+	}
 }
 
 // OneLine checks the failure contract (Result.Failure) of a cloud

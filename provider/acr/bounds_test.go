@@ -18,6 +18,9 @@ type boundsCase struct {
 	env              []string
 	// want is what the error line must name: the step that failed.
 	want string
+	// flood is what the line says of an endless body, when not
+	// httpbound's error (see providertest.Flooded).
+	flood string
 }
 
 // boundsCases wires c for every flow and returns, for each operation an
@@ -31,7 +34,8 @@ func boundsCases(t *testing.T, c *cloud) []boundsCase {
 		{name: "Entra discovery", op: fakecloud.OpAzureDiscovery, config: sp, want: "service principal"},
 		{name: "Entra token", op: fakecloud.OpAzureToken, config: sp, want: "service principal"},
 		{name: "Entra via AZURE_AUTHORITY_HOST", op: fakecloud.OpAzureToken, config: sp, env: []string{"AZURE_AUTHORITY_HOST=https://login.microsoftonline.us/"}, want: "service principal"},
-		{name: "registry challenge", op: fakecloud.OpACRChallenge, config: mi, want: "challenge"},
+		// The flood answers 200: that alone is not a registry's challenge.
+		{name: "registry challenge", op: fakecloud.OpACRChallenge, config: mi, want: "challenge", flood: "answered HTTP 200, want 401"},
 		{name: "refresh-token exchange", op: fakecloud.OpACRExchange, config: mi, want: "exchange"},
 		{name: "refresh-token exchange after Entra", op: fakecloud.OpACRExchange, config: sp, want: "exchange"},
 	}
@@ -39,7 +43,7 @@ func boundsCases(t *testing.T, c *cloud) []boundsCase {
 
 // run runs tt with fault on its one operation, and checks the exec against
 // bound (see providertest.BoundedWithin).
-func (tt boundsCase) run(t *testing.T, c *cloud, fault fakecloud.Fault, bound time.Duration) {
+func (tt boundsCase) run(t *testing.T, c *cloud, fault fakecloud.Fault, bound time.Duration) string {
 	t.Helper()
 	c.az.Inject(tt.op, fault)
 	t.Cleanup(c.az.Clear)
@@ -47,6 +51,7 @@ func (tt boundsCase) run(t *testing.T, c *cloud, fault fakecloud.Fault, bound ti
 	if !strings.Contains(line, tt.want) {
 		t.Errorf("error line %q does not name what failed: want %q", line, tt.want)
 	}
+	return line
 }
 
 // Every Azure endpoint an exec reads from, each flooded on its own with an
@@ -57,7 +62,7 @@ func TestEndlessBodies(t *testing.T) {
 	c := newCloud(t)
 	for _, tt := range boundsCases(t, c) {
 		t.Run(tt.name, func(t *testing.T) {
-			tt.run(t, c, fakecloud.Fault{Endless: true}, plugin.FetchTimeout)
+			providertest.Flooded(t, tt.run(t, c, fakecloud.Fault{Endless: true}, plugin.FetchTimeout), tt.flood)
 		})
 	}
 }

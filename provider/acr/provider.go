@@ -14,6 +14,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	"github.com/kcred/kcred/internal/httpbound"
 	"github.com/kcred/kcred/plugin"
 	"github.com/kcred/kcred/provider/cloudtoken"
 )
@@ -177,13 +178,17 @@ func describeAuthError(err error) string {
 
 // describeTransportError is the first line of an SDK error, plus the later
 // line that is a Go transport error (`Get "URL": dial tcp ...`, as MSAL puts
-// it after its summary) if any. Other lines are dropped: they may hold a
-// response body.
+// it after its summary) or httpbound's, if any. Other lines are dropped:
+// they may hold a response body.
 func describeTransportError(msg string) string {
 	out := firstLine(msg)
 	lines := strings.Split(msg, "\n")
 	for _, l := range lines[1:] {
 		l = strings.TrimSpace(l)
+		if strings.Contains(l, httpbound.ErrTooLarge.Error()) {
+			// MSAL keeps the text of the bound's error, not the error.
+			return out + " " + httpbound.ErrTooLarge.Error()
+		}
 		if !(strings.HasPrefix(l, `Get "https://`) || strings.HasPrefix(l, `Post "https://`)) || !strings.Contains(l, `": `) {
 			continue
 		}

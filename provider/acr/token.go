@@ -12,6 +12,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/containers/azcontainerregistry"
 
+	"github.com/kcred/kcred/internal/httpbound"
 	"github.com/kcred/kcred/plugin"
 	"github.com/kcred/kcred/provider/cloudtoken"
 )
@@ -163,6 +164,9 @@ func exchange(ctx context.Context, opts azcore.ClientOptions, registry string, c
 		}
 		if cloudtoken.IsNetwork(err) {
 			return "", &plugin.Error{What: what, Err: errors.New(firstLine(err.Error())), Check: netHint(registry)}
+		}
+		if httpbound.IsTooLarge(err) {
+			return "", &plugin.Error{What: what, Err: httpbound.ErrTooLarge, Check: "check that " + registry + " is an Azure Container Registry and that no proxy rewrites its answers"}
 		}
 		// Most often an answer that is not JSON: its text may be anything,
 		// so it is not quoted.

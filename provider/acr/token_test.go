@@ -2,6 +2,8 @@ package acr
 
 import (
 	"testing"
+
+	"github.com/kcred/kcred/internal/httpbound"
 )
 
 func TestParseChallenge(t *testing.T) {
@@ -53,6 +55,8 @@ func TestDescribeTransportError(t *testing.T) {
 		"unable to resolve an endpoint: server response error:\n Get \"https://login.example/t\": context deadline exceeded (Client.Timeout exceeded while awaiting headers)": "unable to resolve an endpoint: server response error: \"Get \\\"https://login.example/t\\\": context deadline exceeded (Client.Timeout exceeded while awaiting headers)\"",
 		// A body on a later line is never quoted.
 		"unable to resolve an endpoint: server response error:\n http call(x) error: reply status code was 500:\n{\"secret\":\"body\"}": "unable to resolve an endpoint: server response error:",
+		// httpbound's error, which MSAL keeps only as text.
+		"ClientSecretCredential: server response error:\n body download policy: " + httpbound.ErrTooLarge.Error() + ". To troubleshoot, visit https://aka.ms/x": "ClientSecretCredential: server response error: " + httpbound.ErrTooLarge.Error(),
 		"one line": "one line",
 	}
 	for in, want := range tests {

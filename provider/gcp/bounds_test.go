@@ -66,7 +66,7 @@ func boundsFlows(t *testing.T, h *harness) []boundsFlow {
 
 // run runs f with fault on its one operation, and checks the exec against
 // bound (see providertest.BoundedWithin).
-func (f boundsFlow) run(t *testing.T, h *harness, fault fakecloud.Fault, bound time.Duration) {
+func (f boundsFlow) run(t *testing.T, h *harness, fault fakecloud.Fault, bound time.Duration) string {
 	t.Helper()
 	f.faults.Inject(f.op, fault)
 	t.Cleanup(f.faults.Clear)
@@ -83,6 +83,7 @@ func (f boundsFlow) run(t *testing.T, h *harness, fault fakecloud.Fault, bound t
 	if !strings.Contains(line, f.want) {
 		t.Errorf("error line %q does not name what failed: want %q", line, f.want)
 	}
+	return line
 }
 
 // TestEndlessBodies floods each operation of each flow on its own with an
@@ -94,7 +95,7 @@ func TestEndlessBodies(t *testing.T) {
 	for _, f := range boundsFlows(t, h) {
 		t.Run(f.name, func(t *testing.T) {
 			h.t = t
-			f.run(t, h, fakecloud.Fault{Endless: true}, gcp.RequestDeadline)
+			providertest.Flooded(t, f.run(t, h, fakecloud.Fault{Endless: true}, gcp.RequestDeadline), "")
 		})
 	}
 }

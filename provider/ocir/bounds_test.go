@@ -17,6 +17,9 @@ type boundsCase struct {
 	env      []string
 	// want is what the error line must name: the step that failed.
 	want string
+	// flood is what the line says of an endless body, when not
+	// httpbound's error (see providertest.Flooded).
+	flood string
 }
 
 // boundsCases returns, for each operation an exec reads a body from, the
@@ -38,7 +41,7 @@ func boundsCases(w *world) []boundsCase {
 
 // run runs tt with fault on its one operation, and checks the exec against
 // bound (see providertest.BoundedWithin).
-func (tt boundsCase) run(t *testing.T, w *world, fault fakecloud.Fault, bound time.Duration) {
+func (tt boundsCase) run(t *testing.T, w *world, fault fakecloud.Fault, bound time.Duration) string {
 	t.Helper()
 	w.oci.Inject(tt.op, fault)
 	t.Cleanup(w.oci.Clear)
@@ -46,6 +49,7 @@ func (tt boundsCase) run(t *testing.T, w *world, fault fakecloud.Fault, bound ti
 	if !strings.Contains(line, tt.want) {
 		t.Errorf("error line %q does not name what failed: want %q", line, tt.want)
 	}
+	return line
 }
 
 // Every OCI endpoint an exec reads from, each flooded on its own with an
@@ -55,7 +59,7 @@ func TestEndlessBodies(t *testing.T) {
 	w := newWorld(t)
 	for _, tt := range boundsCases(w) {
 		t.Run(tt.name, func(t *testing.T) {
-			tt.run(t, w, fakecloud.Fault{Endless: true}, ocir.RequestDeadline)
+			providertest.Flooded(t, tt.run(t, w, fakecloud.Fault{Endless: true}, ocir.RequestDeadline), tt.flood)
 		})
 	}
 }
