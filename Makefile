@@ -122,13 +122,14 @@ fuzz:
 # Only what the demo links is fetched and compiled: not the judge, not the
 # test-only modules. On a cold machine the standard library packages that
 # kcred's own code names (listed offline, before any module is fetched) are
-# compiled while the modules download: the cache then has them for the build.
+# compiled while the modules download: the cache then has them for the build
+# (its errors are the build's to report).
 DEMO := ./cmd/kcred ./cmd/kcred-demo
 demo:
 	@echo "fetching modules and building kcred and the demo (first time: about 2 minutes)"
-	@std="$$(GOPROXY=off $(GO) list -e -deps -f '{{if .Standard}}{{.ImportPath}}{{end}}' $(DEMO) 2>/dev/null)"; \
-		{ [ -z "$$std" ] || $(COMPILE) $$std; } & \
-		$(GO) list -deps $(DEMO) >/dev/null; fetched=$$?; wait $$!; [ $$fetched = 0 ]
+	@std="$$(CGO_ENABLED=0 GOPROXY=off $(GO) list -e -deps -f '{{if .Standard}}{{.ImportPath}}{{end}}' $(DEMO) 2>/dev/null)"; \
+		{ [ -z "$$std" ] || $(COMPILE) $$std >/dev/null 2>&1; } & \
+		CGO_ENABLED=0 $(GO) list -deps $(DEMO) >/dev/null; fetched=$$?; wait $$!; [ $$fetched = 0 ]
 	@$(DEVBUILD) -o bin/ $(DEMO)
 	@echo "running the demo in a loopback-only network namespace"
 	@$(ISOLATED) env $(OFFLINE) bin/kcred-demo --kcred bin/kcred

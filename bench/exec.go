@@ -17,8 +17,9 @@ func Floor(tb testing.TB) string {
 }
 
 // Stripped builds ./cmd/kcred as `make build` does (-trimpath,
-// -ldflags='-s -w'), once per process, and returns its path.
+// -gcflags=all=-dwarf=false, -ldflags='-s -w'), once per process, and
+// returns its path.
 func Stripped(tb testing.TB) string {
 	tb.Helper()
-	return exectest.Build(tb, "kcred", "github.com/kcred/kcred/cmd/kcred", "-trimpath", "-ldflags=-s -w")
+	return exectest.Build(tb, "kcred", "github.com/kcred/kcred/cmd/kcred", "-trimpath", "-gcflags=all=-dwarf=false", "-ldflags=-s -w")
 }

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 )
@@ -44,10 +45,18 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	if resp.ContentLength > MaxBody {
 		resp.Body.Close()
-		return nil, fmt.Errorf("%s %s: %w", req.Method, req.URL.Redacted(), ErrTooLarge)
+		return nil, fmt.Errorf("%s %s: %w", req.Method, where(req.URL), ErrTooLarge)
 	}
 	resp.Body = Body(resp.Body)
 	return resp, nil
+}
+
+// where is u without what may be a secret: user info, and a query, which
+// may be a signature (a signed URL).
+func where(u *url.URL) string {
+	c := *u
+	c.User, c.RawQuery, c.ForceQuery, c.Fragment, c.RawFragment = nil, "", false, "", ""
+	return c.String()
 }
 
 // Body bounds rc by MaxBody, for SDKs whose transport kcred cannot wrap but

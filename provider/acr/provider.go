@@ -185,8 +185,7 @@ func describeTransportError(msg string) string {
 	lines := strings.Split(msg, "\n")
 	for _, l := range lines[1:] {
 		l = strings.TrimSpace(l)
-		if strings.Contains(l, httpbound.ErrTooLarge.Error()) {
-			// MSAL keeps the text of the bound's error, not the error.
+		if isTooLargeLine(l) {
 			return out + " " + httpbound.ErrTooLarge.Error()
 		}
 		if !(strings.HasPrefix(l, `Get "https://`) || strings.HasPrefix(l, `Post "https://`)) || !strings.Contains(l, `": `) {
@@ -198,6 +197,16 @@ func describeTransportError(msg string) string {
 		return out + " " + plugin.Quote(l)
 	}
 	return out
+}
+
+// isTooLargeLine reports whether l, a later line of an MSAL or azcore
+// error, is httpbound's error, which they keep as text only: all of the
+// line, but for azcore's prefix and MSAL's troubleshooting link. A body
+// that merely contains the text is not it.
+func isTooLargeLine(l string) bool {
+	l, _, _ = strings.Cut(l, ". To troubleshoot")
+	l = strings.TrimPrefix(l, "body download policy: ")
+	return l == httpbound.ErrTooLarge.Error()
 }
 
 func firstLine(s string) string {

@@ -57,6 +57,9 @@ func TestDescribeTransportError(t *testing.T) {
 		"unable to resolve an endpoint: server response error:\n http call(x) error: reply status code was 500:\n{\"secret\":\"body\"}": "unable to resolve an endpoint: server response error:",
 		// httpbound's error, which MSAL keeps only as text.
 		"ClientSecretCredential: server response error:\n body download policy: " + httpbound.ErrTooLarge.Error() + ". To troubleshoot, visit https://aka.ms/x": "ClientSecretCredential: server response error: " + httpbound.ErrTooLarge.Error(),
+		"unable to resolve an endpoint: server response error:\n " + httpbound.ErrTooLarge.Error() + ". To troubleshoot, visit https://aka.ms/x":                "unable to resolve an endpoint: server response error: " + httpbound.ErrTooLarge.Error(),
+		// A body that holds the text does not make the error that one.
+		"server response error:\n reply status code was 500:\n{\"e\":\"" + httpbound.ErrTooLarge.Error() + "\"}": "server response error:",
 		"one line": "one line",
 	}
 	for in, want := range tests {

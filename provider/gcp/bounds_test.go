@@ -2,11 +2,13 @@ package gcp_test
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/kcred/kcred/internal/fakecloud"
+	"github.com/kcred/kcred/internal/httpbound"
 	"github.com/kcred/kcred/internal/providertest"
 	"github.com/kcred/kcred/provider/gcp"
 )
@@ -26,6 +28,9 @@ type boundsFlow struct {
 	req    providertest.Request
 	// want is what the error line must name: the step that failed.
 	want string
+	// flood is what the line says of an endless body, when not
+	// httpbound's error (see providertest.Flooded).
+	flood string
 }
 
 // boundsFlows wires h for every flow of the role and returns, for each
@@ -60,7 +65,8 @@ func boundsFlows(t *testing.T, h *harness) []boundsFlow {
 		{name: "pod Google STS", op: fakecloud.OpGoogleSTS, faults: g, args: wifArgs, req: pod, want: "Google STS"},
 		{name: "pod IAM Credentials", op: fakecloud.OpIAMGenerateAccessToken, faults: g, args: wifArgs, req: pod, want: "impersonate service account " + puller},
 		{name: "dockercfg-url attribute", op: fakecloud.OpGCEAttribute, faults: g, args: dockercfgURL, req: req("gcr.io/p/app"), want: "google-dockercfg-url"},
-		{name: "dockercfg-url body", op: opDockercfgURL, faults: &cfgServer, args: dockercfgURL, req: req("gcr.io/p/app"), want: "the Docker config at the URL in google-dockercfg-url"},
+		{name: "dockercfg-url body", op: opDockercfgURL, faults: &cfgServer, args: dockercfgURL, req: req("gcr.io/p/app"), want: "the Docker config at the URL in google-dockercfg-url",
+			flood: "the Docker config at the URL in google-dockercfg-url: larger than " + strconv.Itoa(httpbound.MaxBody) + " bytes"},
 	}
 }
 
@@ -95,7 +101,7 @@ func TestEndlessBodies(t *testing.T) {
 	for _, f := range boundsFlows(t, h) {
 		t.Run(f.name, func(t *testing.T) {
 			h.t = t
-			providertest.Flooded(t, f.run(t, h, fakecloud.Fault{Endless: true}, gcp.RequestDeadline), "")
+			providertest.Flooded(t, f.run(t, h, fakecloud.Fault{Endless: true}, gcp.RequestDeadline), f.flood)
 		})
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"cloud.google.com/go/compute/metadata"
 
+	"github.com/kcred/kcred/internal/httpbound"
 	"github.com/kcred/kcred/match"
 	"github.com/kcred/kcred/plugin"
 	"github.com/kcred/kcred/provider/cloudtoken"
@@ -22,8 +23,9 @@ const (
 	attrDockercfgURL = "google-dockercfg-url"
 )
 
-// maxDockercfg bounds a dockercfg read from metadata or its URL.
-const maxDockercfg = 1 << 20
+// errDockercfgTooLarge is httpbound's bound on a Docker config, worded for
+// one: its own text says a token endpoint's.
+var errDockercfgTooLarge = fmt.Errorf("larger than %d bytes", httpbound.MaxBody)
 
 // dockercfgToken returns the credential the instance's Docker config gives
 // image, as the kubelet would pick it from that config (its matching, its
@@ -83,6 +85,9 @@ func (c clients) fetchDockercfg(ctx context.Context, raw string) ([]byte, error)
 		return nil, err
 	}
 	resp, err := c.api.Do(req)
+	if httpbound.IsTooLarge(err) {
+		return nil, errDockercfgTooLarge
+	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		// Its text quotes the URL, whose query may be a signature.
@@ -95,12 +100,13 @@ func (c clients) fetchDockercfg(ctx context.Context, raw string) ([]byte, error)
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("status %s", resp.Status)
 	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxDockercfg+1))
+	// The client's transport bounds the body.
+	data, err := io.ReadAll(resp.Body)
+	if httpbound.IsTooLarge(err) {
+		return nil, errDockercfgTooLarge
+	}
 	if err != nil {
 		return nil, err
-	}
-	if len(data) > maxDockercfg {
-		return nil, fmt.Errorf("larger than %d bytes", maxDockercfg)
 	}
 	return data, nil
 }
