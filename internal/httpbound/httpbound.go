@@ -6,6 +6,7 @@
 package httpbound
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -27,8 +28,16 @@ const MaxBody = 512 << 10
 // whose Content-Length announces more.
 var ErrTooLarge = fmt.Errorf("response larger than %d bytes: not a token endpoint's answer", MaxBody)
 
-// Wrap returns next with every response body bounded by MaxBody. A
-// Content-Length above the bound fails the round trip at once.
+// ErrCutOff is the error a read returns for an end of body that comes after
+// the request's deadline: the endpoint may have ended the answer because
+// this side was hanging up (a TLS close_notify lets an HTTP/1.1 server end
+// a chunked body cleanly), so what came is not the whole answer, and the
+// reason is the deadline, not a malformed document.
+var ErrCutOff = fmt.Errorf("answer cut off at the request's deadline: %w", context.DeadlineExceeded)
+
+// Wrap returns next with every response body bounded by MaxBody and by the
+// request's deadline (see ErrCutOff). A Content-Length above the bound
+// fails the round trip at once.
 func Wrap(next http.RoundTripper) http.RoundTripper {
 	if _, ok := next.(*transport); ok {
 		return next
@@ -47,7 +56,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		resp.Body.Close()
 		return nil, fmt.Errorf("%s %s: %w", req.Method, where(req.URL), ErrTooLarge)
 	}
-	resp.Body = Body(resp.Body)
+	resp.Body = Body(req.Context(), resp.Body)
 	return resp, nil
 }
 
@@ -59,18 +68,20 @@ func where(u *url.URL) string {
 	return c.String()
 }
 
-// Body bounds rc by MaxBody, for SDKs whose transport kcred cannot wrap but
-// whose responses it can reach (the AWS SDK's middleware stack).
-func Body(rc io.ReadCloser) io.ReadCloser {
+// Body bounds rc, the body of a request made with ctx, by MaxBody and by
+// ctx's deadline, for SDKs whose transport kcred cannot wrap but whose
+// responses it can reach (the AWS SDK's middleware stack).
+func Body(ctx context.Context, rc io.ReadCloser) io.ReadCloser {
 	if b, ok := rc.(*body); ok {
 		return b
 	}
-	return &body{rc: rc, left: MaxBody}
+	return &body{ctx: ctx, rc: rc, left: MaxBody}
 }
 
 // body fails reads past its bound instead of truncating silently: a cut
 // JSON document must not parse as a smaller valid one.
 type body struct {
+	ctx  context.Context
 	rc   io.ReadCloser
 	left int64
 }
@@ -82,14 +93,22 @@ func (b *body) Read(p []byte) (int, error) {
 		if n > 0 {
 			return 0, ErrTooLarge
 		}
-		return 0, err
+		return 0, b.end(err)
 	}
 	if int64(len(p)) > b.left {
 		p = p[:b.left]
 	}
 	n, err := b.rc.Read(p)
 	b.left -= int64(n)
-	return n, err
+	return n, b.end(err)
+}
+
+// end is err, unless it is an end of body after the deadline (ErrCutOff).
+func (b *body) end(err error) error {
+	if err == io.EOF && errors.Is(b.ctx.Err(), context.DeadlineExceeded) {
+		return ErrCutOff
+	}
+	return err
 }
 
 func (b *body) Close() error { return b.rc.Close() }

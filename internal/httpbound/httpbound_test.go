@@ -1,14 +1,18 @@
 package httpbound
 
 import (
+	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
 	"testing"
+	"testing/iotest"
+	"time"
 )
 
 func TestBody(t *testing.T) {
@@ -31,7 +35,7 @@ func TestBody(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var r io.Reader = Body(io.NopCloser(strings.NewReader(strings.Repeat("x", tt.size))))
+			var r io.Reader = Body(context.Background(), io.NopCloser(strings.NewReader(strings.Repeat("x", tt.size))))
 			if tt.limit > 0 {
 				r = io.LimitReader(r, tt.limit)
 			}
@@ -98,5 +102,60 @@ func TestTransport(t *testing.T) {
 	}
 	if !strings.Contains(ErrTooLarge.Error(), strconv.Itoa(MaxBody)) {
 		t.Error("ErrTooLarge does not name the bound")
+	}
+}
+
+// endAtDone is a body that ends cleanly, EOF, when ctx ends: as a server
+// that ends its answer when the client hangs up.
+type endAtDone struct{ ctx context.Context }
+
+func (b endAtDone) Read([]byte) (int, error) { <-b.ctx.Done(); return 0, io.EOF }
+func (endAtDone) Close() error               { return nil }
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func TestBodyCutOff(t *testing.T) {
+	expired, cancel := context.WithDeadline(context.Background(), time.Now())
+	defer cancel()
+	canceled, cancel := context.WithCancel(context.Background())
+	cancel()
+	tests := []struct {
+		name string
+		ctx  context.Context
+		// err is what the body's reader returns at its end.
+		err, want error
+	}{
+		{name: "end before the deadline", ctx: context.Background(), err: io.EOF, want: nil},
+		// The caller hung up on its own, having read what it wanted.
+		{name: "end after a cancel", ctx: canceled, err: io.EOF, want: nil},
+		{name: "end after the deadline", ctx: expired, err: io.EOF, want: ErrCutOff},
+		{name: "failure after the deadline", ctx: expired, err: io.ErrUnexpectedEOF, want: io.ErrUnexpectedEOF},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := Body(tt.ctx, io.NopCloser(io.MultiReader(strings.NewReader("{}"), iotest.ErrReader(tt.err))))
+			b, err := io.ReadAll(r)
+			if !errors.Is(err, tt.want) || (tt.want == nil) != (err == nil) || string(b) != "{}" {
+				t.Fatalf("read %q, err %v; want %q, %v", b, err, "{}", tt.want)
+			}
+		})
+	}
+
+	// Through a client whose timeout ends the request: the body's clean
+	// end is a timeout, not a complete answer.
+	client := &http.Client{Timeout: 50 * time.Millisecond, Transport: Wrap(roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		return &http.Response{StatusCode: http.StatusOK, Body: endAtDone{r.Context()}, Request: r}, nil
+	}))}
+	resp, err := client.Get("http://127.0.0.1:1/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	_, err = io.ReadAll(resp.Body)
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatalf("read err %v, want a timeout", err)
 	}
 }

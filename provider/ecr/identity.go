@@ -21,9 +21,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials/processcreds"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/logging"
-	"github.com/aws/smithy-go/middleware"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
-	"github.com/kcred/kcred/internal/httpbound"
 	"github.com/kcred/kcred/internal/safefile"
 	"github.com/kcred/kcred/plugin"
 	"github.com/kcred/kcred/provider/cloudtoken"
@@ -150,7 +147,7 @@ func checkRoleARN(arn, source string) error {
 func loadConfig(ctx context.Context, region string, log *slog.Logger) (aws.Config, error) {
 	opts := []func(*config.LoadOptions) error{
 		config.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(attemptTimeout)),
-		config.WithAPIOptions([]func(*middleware.Stack) error{boundBodies}),
+		config.WithAPIOptions(apiOptions),
 		config.WithLogger(sdkLogger(log)),
 	}
 	if region != "" {
@@ -167,22 +164,6 @@ func configuredRegion(log *slog.Logger) (string, error) {
 	cfg, err := config.LoadDefaultConfig(context.Background(),
 		config.WithDefaultsMode(aws.DefaultsModeLegacy), config.WithLogger(sdkLogger(log)))
 	return cfg.Region, err
-}
-
-// boundBodies bounds every response body the SDK reads (ECR, STS, IMDS,
-// container credentials: they all take cfg.APIOptions). The SDK's clients
-// must stay its own BuildableClient, which AWS_CA_BUNDLE needs and IMDS
-// reconfigures, so the bound sits in the middleware stack, next to the
-// transport, rather than around it.
-func boundBodies(stack *middleware.Stack) error {
-	return stack.Deserialize.Add(middleware.DeserializeMiddlewareFunc("kcredBoundBody",
-		func(ctx context.Context, in middleware.DeserializeInput, next middleware.DeserializeHandler) (middleware.DeserializeOutput, middleware.Metadata, error) {
-			out, md, err := next.HandleDeserialize(ctx, in)
-			if resp, ok := out.RawResponse.(*smithyhttp.Response); ok && resp.Body != nil {
-				resp.Body = httpbound.Body(resp.Body)
-			}
-			return out, md, err
-		}), middleware.After)
 }
 
 // sdkLogger sends the SDK's own warnings to the role's logger instead of
