@@ -56,7 +56,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		resp.Body.Close()
 		return nil, fmt.Errorf("%s %s: %w", req.Method, where(req.URL), ErrTooLarge)
 	}
-	resp.Body = Body(req.Context(), resp.Body)
+	resp.Body = Body(BodyContext(req.Context(), resp), resp.Body)
 	return resp, nil
 }
 
@@ -68,14 +68,25 @@ func where(u *url.URL) string {
 	return c.String()
 }
 
-// Body bounds rc, the body of a request made with ctx, by MaxBody and by
-// ctx's deadline, for SDKs whose transport kcred cannot wrap but whose
+// Body bounds rc by MaxBody and, when ctx is not nil, by ctx's deadline
+// (see BodyContext), for SDKs whose transport kcred cannot wrap but whose
 // responses it can reach (the AWS SDK's middleware stack).
 func Body(ctx context.Context, rc io.ReadCloser) io.ReadCloser {
 	if b, ok := rc.(*body); ok {
 		return b
 	}
 	return &body{ctx: ctx, rc: rc, left: MaxBody}
+}
+
+// BodyContext is the context whose deadline bounds resp's body: ctx, the
+// request's, when the body's length is unknown, else nil: net/http already
+// fails a body with a length that ends short (io.ErrUnexpectedEOF), and its
+// complete end must not become ErrCutOff for being read a moment late.
+func BodyContext(ctx context.Context, resp *http.Response) context.Context {
+	if resp.ContentLength >= 0 {
+		return nil
+	}
+	return ctx
 }
 
 // body fails reads past its bound instead of truncating silently: a cut
@@ -103,9 +114,14 @@ func (b *body) Read(p []byte) (int, error) {
 	return n, b.end(err)
 }
 
-// end is err, unless it is an end of body after the deadline (ErrCutOff).
+// end is err, unless it is an end of body at or after the deadline
+// (ErrCutOff). The clock is read too: the client's own timer, which hangs
+// up, may fire before the context's.
 func (b *body) end(err error) error {
-	if err == io.EOF && errors.Is(b.ctx.Err(), context.DeadlineExceeded) {
+	if err != io.EOF || b.ctx == nil {
+		return err
+	}
+	if d, ok := b.ctx.Deadline(); ok && !time.Now().Before(d) || errors.Is(b.ctx.Err(), context.DeadlineExceeded) {
 		return ErrCutOff
 	}
 	return err

@@ -132,6 +132,8 @@ func TestBodyCutOff(t *testing.T) {
 		{name: "end after a cancel", ctx: canceled, err: io.EOF, want: nil},
 		{name: "end after the deadline", ctx: expired, err: io.EOF, want: ErrCutOff},
 		{name: "failure after the deadline", ctx: expired, err: io.ErrUnexpectedEOF, want: io.ErrUnexpectedEOF},
+		// A body with a length: net/http checks its end (BodyContext).
+		{name: "no deadline to keep", ctx: BodyContext(expired, &http.Response{ContentLength: 2}), err: io.EOF, want: nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -146,7 +148,7 @@ func TestBodyCutOff(t *testing.T) {
 	// Through a client whose timeout ends the request: the body's clean
 	// end is a timeout, not a complete answer.
 	client := &http.Client{Timeout: 50 * time.Millisecond, Transport: Wrap(roundTripFunc(func(r *http.Request) (*http.Response, error) {
-		return &http.Response{StatusCode: http.StatusOK, Body: endAtDone{r.Context()}, Request: r}, nil
+		return &http.Response{StatusCode: http.StatusOK, ContentLength: -1, Body: endAtDone{r.Context()}, Request: r}, nil
 	}))}
 	resp, err := client.Get("http://127.0.0.1:1/")
 	if err != nil {

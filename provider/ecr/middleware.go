@@ -29,7 +29,7 @@ func boundBodies(stack *middleware.Stack) error {
 				if resp.Request != nil {
 					rctx = resp.Request.Context()
 				}
-				resp.Body = httpbound.Body(rctx, resp.Body)
+				resp.Body = httpbound.Body(httpbound.BodyContext(rctx, resp.Response), resp.Body)
 			}
 			return out, md, err
 		}), middleware.After)
