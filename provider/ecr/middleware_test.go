@@ -2,9 +2,6 @@ package ecr
 
 import (
 	"context"
-	"encoding/base64"
-	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -14,6 +11,8 @@ import (
 	"time"
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+
+	"github.com/kcred/kcred/internal/fakecloud"
 )
 
 // slowBodyConn makes net/http's writer slow right after it writes a
@@ -32,33 +31,42 @@ func (c slowBodyConn) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// lateBody passes the emulator's answer on with its headers at once and
+// its body after the writer's pause: the client is reading the body when
+// the writer reaches the end of the request body.
+type lateBody struct {
+	http.ResponseWriter
+	// code is the status held until the body's first write (0: none
+	// set), -1 once headers are sent.
+	code int
+}
+
+func (w *lateBody) WriteHeader(code int) { w.code = code }
+
+func (w *lateBody) Write(p []byte) (int, error) {
+	if w.code >= 0 {
+		if w.code > 0 {
+			w.ResponseWriter.WriteHeader(w.code)
+		}
+		w.ResponseWriter.(http.Flusher).Flush()
+		time.Sleep(3 * bodyPause)
+		w.code = -1
+	}
+	return w.ResponseWriter.Write(p)
+}
+
 // A token answer that comes while net/http still holds the request body
 // is read whole: the writer's late end of the body does not close the
 // connection under it.
 func TestAnswerBeforeRequestEnds(t *testing.T) {
-	const pass = "answer-before-request-ends"
+	a := fakecloud.NewAWS()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, err := io.ReadAll(r.Body); err != nil {
-			return
-		}
-		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-		w.WriteHeader(http.StatusOK)
-		w.(http.Flusher).Flush()
-		// The body comes after the writer's pause: the client is reading
-		// it when the writer reaches the end of the request body.
-		time.Sleep(3 * bodyPause)
-		data := fmt.Sprintf(`{"authorizationToken":%q,"expiresAt":%d}`,
-			base64.StdEncoding.EncodeToString([]byte("AWS:"+pass)), time.Now().Add(time.Hour).Unix())
-		if !strings.HasPrefix(r.Header.Get("X-Amz-Target"), "SpencerFrontendService.") { // ECR's, not ECR Public's: a list
-			data = "[" + data + "]"
-		}
-		fmt.Fprintf(w, `{"authorizationData":%s}`, data)
+		a.Handler().ServeHTTP(&lateBody{ResponseWriter: w}, r)
 	}))
 	defer srv.Close()
-	for k, v := range map[string]string{
-		"AWS_ENDPOINT_URL_ECR": srv.URL, "AWS_ENDPOINT_URL_ECR_PUBLIC": srv.URL, "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret",
-		"AWS_CONFIG_FILE": "/nonexistent", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent", "AWS_EC2_METADATA_DISABLED": "true",
-	} {
+	for _, kv := range append(append(fakecloud.Env(srv.URL), a.StaticEnv()...),
+		"AWS_CONFIG_FILE=/nonexistent", "AWS_SHARED_CREDENTIALS_FILE=/nonexistent", "AWS_EC2_METADATA_DISABLED=true") {
+		k, v, _ := strings.Cut(kv, "=")
 		t.Setenv(k, v)
 	}
 	for _, registry := range []string{"public.ecr.aws", "123456789012.dkr.ecr.us-east-1.amazonaws.com"} {
@@ -82,8 +90,8 @@ func TestAnswerBeforeRequestEnds(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if tok.Password != pass {
-				t.Fatalf("got a token that is not the answer's")
+			if !a.ValidCredential(tok.Username, tok.Password) {
+				t.Fatalf("got a token that is not the emulator's")
 			}
 		})
 	}
